@@ -1,0 +1,7 @@
+"""qa: cited, extractive answers from a folder of news articles."""
+from .errors import BadQuestionError, EmptyCorpusError, IndexCorruptError, QAError
+from .pipeline import Pipeline, ask, retrieve, verify
+from .types import Answer, Article, Chunk, Citation, Hit, Location
+
+__all__ = ["retrieve", "ask", "verify", "Pipeline", "Answer", "Article", "Chunk", "Citation", "Hit",
+           "Location", "QAError", "BadQuestionError", "EmptyCorpusError", "IndexCorruptError"]

@@ -1,0 +1,96 @@
+"""Sentences and windows of sentences, with offsets into the raw article text.
+
+Sentences come from pysbd (rule-based, knows abbreviations such as "U.S." and
+"Mr."), run on one body paragraph at a time; a paragraph longer than
+`max_sentence_chars` is first cut at line breaks or spaces, because pysbd has
+catastrophic-backtracking cases on long unbroken inputs (pysbd #79, #92).
+A window never crosses a line that is not body (a heading, boilerplate), so
+`article.text[chunk.start:chunk.end] == chunk.text` never includes furniture.
+"""
+from __future__ import annotations
+
+import re
+
+import pysbd
+
+from .config import DEFAULT, Settings
+from .types import Article, Chunk
+
+_SEGMENTER = pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def _pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """Cut [start, end) into pieces of at most `limit` chars at whitespace."""
+    out = []
+    while end - start > limit:
+        cut = text.rfind(" ", start, start + limit)
+        cut = cut if cut > start else start + limit
+        out.append((start, cut))
+        start = cut
+    out.append((start, end))
+    return out
+
+
+def sentences(text: str, start: int, end: int, settings: Settings = DEFAULT) -> list[tuple[int, int]]:
+    """Sentence spans inside text[start:end], stripped of surrounding whitespace."""
+    spans = []
+    for ps, pe in _pieces(text, start, end, settings.max_sentence_chars):
+        piece = text[ps:pe]
+        pos = 0
+        for seg in _SEGMENTER.segment(piece):
+            # pysbd's spans can drift on repeated text; locate each sentence ourselves
+            at = piece.find(seg.sent, pos)
+            if at < 0:
+                at = seg.start
+            s, e = at, at + len(seg.sent)
+            pos = e
+            raw = piece[s:e]
+            s += len(raw) - len(raw.lstrip())
+            e -= len(raw) - len(raw.rstrip())
+            if e > s:
+                spans.append((ps + s, ps + e))
+    return _merge_fragments(text, spans)
+
+
+_TINY = re.compile(r"^[\W\d]{0,3}$")
+
+
+def _merge_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Glue pieces that are not sentences on their own (a lone quote mark, "1.") to the previous one."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and _TINY.match(text[s:e]):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def runs(article: Article) -> list[list[tuple[int, int]]]:
+    """Body paragraphs grouped into runs of paragraphs with nothing but whitespace between them."""
+    out: list[list[tuple[int, int]]] = []
+    for s, e in article.body:
+        if out and not article.text[out[-1][-1][1]:s].strip():
+            out[-1].append((s, e))
+        else:
+            out.append([(s, e)])
+    return out
+
+
+def chunk_article(article: Article, first_id: int = 0, settings: Settings = DEFAULT) -> list[Chunk]:
+    """Windows of `chunk_sentences` sentences overlapping by `chunk_overlap`, within each run."""
+    size, step = settings.chunk_sentences, max(1, settings.chunk_sentences - settings.chunk_overlap)
+    chunks: list[Chunk] = []
+    for run in runs(article):
+        sents = [sp for s, e in run for sp in sentences(article.text, s, e, settings)]
+        starts = list(range(0, max(1, len(sents) - size + step), step))
+        for i in starts:
+            window = tuple(sents[i:i + size])
+            if not window:
+                continue
+            s, e = window[0][0], window[-1][1]
+            chunks.append(Chunk(chunk_id=first_id + len(chunks), doc_id=article.doc_id, start=s, end=e,
+                                text=article.text[s:e], sentences=window))
+            if i + size >= len(sents):
+                break
+    return chunks

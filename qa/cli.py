@@ -1,0 +1,139 @@
+"""The command line: `python -m qa index | retrieve | ask | check | eval | bench`.
+
+The only module that prints and exits. Library errors become one line on stderr
+and an exit code: 1 for a failed check, 2 for bad input or a broken index.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from .config import default_index_dir, default_seeds_dir
+from .errors import QAError
+from .pipeline import Pipeline
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", type=Path, default=None, help="folder of articles (default: seeds/ or $QA_SEEDS)")
+    p.add_argument("--index", type=Path, default=None, help="index folder (default: index/ or $QA_INDEX)")
+
+
+def _pipeline(args, progress: bool = False) -> Pipeline:
+    return Pipeline(args.seeds or default_seeds_dir(), args.index or default_index_dir(), progress=progress)
+
+
+def cmd_index(args) -> int:
+    from . import index as index_mod
+    p = _pipeline(args, progress=True)
+    t = time.perf_counter()
+    if args.force:
+        ix = index_mod.build(p.seeds_dir, p.index_dir, p.settings, progress=True)
+    else:
+        ix = p.index
+    m = ix.manifest
+    c = m["counts"]
+    print(f"index {p.index_dir}: {c['chunks']} chunks from {c['indexed_articles']} articles "
+          f"({c['articles'] - c['indexed_articles']} duplicate scrapes folded in) in {time.perf_counter() - t:.1f}s")
+    for line in m.get("skipped", []):
+        print(f"  {line}")
+    return 0
+
+
+def cmd_retrieve(args) -> int:
+    hits = _pipeline(args, progress=True).retrieve(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no passage found")
+    for i, h in enumerate(hits, 1):
+        why = f"bm25 #{h.bm25_rank or '-'}  dense #{h.dense_rank or '-'}"
+        print(f"[{i}] {h.title}  ({h.doc_id} {h.start}:{h.end})  score {h.score:.4f}  {why}")
+        for loc in h.also_in:
+            print(f"    also in {loc.doc_id} {loc.start}:{loc.end}")
+        print("    " + h.text.replace("\n", "\n    "))
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from .render import answer_markdown
+    p = _pipeline(args, progress=True)
+    ans = p.ask(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(answer_markdown(ans))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .types import Answer
+    try:
+        data = json.loads(Path(args.answer).read_text(encoding="utf-8"))
+        ans = Answer.from_dict(data)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        print(f"qa check: cannot read {args.answer}: {e}", file=sys.stderr)
+        return 2
+    problems = _pipeline(args).verify(ans)
+    if args.json:
+        print(json.dumps({"ok": not problems, "problems": problems}, indent=2))
+    elif problems:
+        for prob in problems:
+            print(f"FAIL {prob}")
+    else:
+        print(f"OK: all {len(ans.citations)} citations hold")
+    return 1 if problems else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m qa", description="Cited answers from a folder of news articles.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build the index (or check that it is up to date)")
+    _common(p)
+    p.add_argument("--force", action="store_true", help="rebuild even when the index is current")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("retrieve", help="the passages that best match a question")
+    _common(p)
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    p.add_argument("--json", action="store_true", help="print the hits as JSON")
+    p.set_defaults(func=cmd_retrieve)
+
+    p = sub.add_parser("ask", help="a cited answer to a question")
+    _common(p)
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=8, help="passages to read the answer from (default 8)")
+    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (the schema `check` reads)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("check", help="verify a saved answer's citations against the articles")
+    _common(p)
+    p.add_argument("answer", help="an answer saved as JSON (by `ask --json` or the chat's export)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_check)
+
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="qa: %(message)s", stream=sys.stderr)
+    logging.getLogger("qa").setLevel(logging.INFO)
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as e:
+        print(f"qa {args.command}: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"qa {args.command}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,60 @@
+"""Every default of qa in one frozen settings object.
+
+Only paths come from the environment (QA_SEEDS, QA_INDEX); everything that
+changes what the index contains is a field here and is recorded in the index
+manifest, so that a changed setting triggers a rebuild instead of a silent mix.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FORMAT_VERSION = 1
+
+
+def default_seeds_dir() -> Path:
+    """Folder of articles: $QA_SEEDS, else `seeds/` beside the package."""
+    return Path(os.environ.get("QA_SEEDS") or PROJECT_ROOT / "seeds")
+
+
+def default_index_dir() -> Path:
+    """Folder of the persisted index: $QA_INDEX, else `index/` beside the package."""
+    return Path(os.environ.get("QA_INDEX") or PROJECT_ROOT / "index")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # corpus
+    extensions: tuple[str, ...] = (".txt", ".md")
+    max_file_bytes: int = 5_000_000          # larger files are skipped with a warning
+    duplicate_jaccard: float = 0.8           # 5-word-shingle Jaccard for near-duplicate articles
+    shingle_words: int = 5
+    # chunking
+    chunk_sentences: int = 3
+    chunk_overlap: int = 1
+    max_sentence_chars: int = 2_000          # pysbd is fed at most this much per paragraph piece
+    # lexical
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    # dense
+    model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    embed_batch: int = 64
+    # fusion
+    rrf_k: int = 60
+    weight_bm25: float = 1.0
+    weight_dense: float = 1.0
+    candidates: int = 100                    # per retriever, before fusion
+    # questions
+    max_question_chars: int = 1_000
+
+    def index_fingerprint(self) -> dict:
+        """The settings that shape the index; a change means a rebuild."""
+        keys = ("extensions", "duplicate_jaccard", "shingle_words", "chunk_sentences",
+                "chunk_overlap", "max_sentence_chars", "model_name")
+        d = asdict(self)
+        return {k: (list(d[k]) if isinstance(d[k], tuple) else d[k]) for k in keys}
+
+
+DEFAULT = Settings()

@@ -1,0 +1,18 @@
+"""Domain exceptions. The library raises them; only the CLI and the UI turn them
+into messages and exit codes."""
+
+
+class QAError(Exception):
+    """Base class for every error qa raises on purpose."""
+
+
+class EmptyCorpusError(QAError, ValueError):
+    """The seeds folder has no readable article."""
+
+
+class IndexCorruptError(QAError):
+    """A persisted index is unreadable, truncated or does not match its manifest."""
+
+
+class BadQuestionError(QAError, ValueError):
+    """The question is empty, too long, or not text."""

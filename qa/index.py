@@ -1,0 +1,236 @@
+"""Building, persisting, checking and loading the hybrid index.
+
+Layout of an index folder:
+    manifest.json            format version, model, settings, source hashes, file hashes
+    gen-<id>/articles.jsonl  one cleaned article a line (body spans, duplicate_of)
+    gen-<id>/chunks.jsonl    one chunk a line (offsets, sentence spans, also_in)
+    gen-<id>/bm25.jsonl      BM25 parameters, then one token list a line
+    gen-<id>/dense.faiss     the faiss index of chunk embeddings
+    gen-<id>/sentences.npy   sentence embeddings (float32; loaded with allow_pickle=False)
+A build writes a new generation folder, then swaps `manifest.json` with an atomic
+rename, so a reader sees the old index or the new one, never half of one. Nothing
+is pickled. A missing, stale (a source added, changed or removed; settings
+changed) or corrupt (a file whose hash does not match) index is rebuilt, and the
+reason is logged.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import dense
+from .align import Aligner
+from .chunking import chunk_article
+from .config import DEFAULT, FORMAT_VERSION, Settings
+from .corpus import read_folder
+from .errors import IndexCorruptError
+from .lexical import BM25, tokenize
+from .types import Article, Chunk, Location
+
+log = logging.getLogger("qa")
+
+
+class Index:
+    """A loaded index: articles, chunks, BM25, faiss, and sentence vectors."""
+
+    def __init__(self, articles, chunks, bm25, dense_index, sentence_spans, sentence_vectors,
+                 settings: Settings, manifest: dict, seeds_dir: Path):
+        self.articles: dict[str, Article] = {a.doc_id: a for a in articles}
+        self.chunks: list[Chunk] = chunks
+        self.bm25: BM25 = bm25
+        self.dense: dense.DenseIndex = dense_index
+        self.sentence_spans: list[tuple[str, int, int]] = sentence_spans
+        self.sentence_vectors: np.ndarray = sentence_vectors
+        self.sentence_row = {span: i for i, span in enumerate(sentence_spans)}
+        self.settings = settings
+        self.manifest = manifest
+        self.seeds_dir = Path(seeds_dir)
+
+
+def source_hashes(seeds_dir: Path, settings: Settings) -> dict[str, str]:
+    """sha256 of the bytes of every candidate article file, readable or not."""
+    out = {}
+    for p in sorted(Path(seeds_dir).iterdir()) if Path(seeds_dir).is_dir() else []:
+        if p.is_file() and p.suffix.lower() in settings.extensions:
+            try:
+                out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+            except OSError:
+                out[p.name] = "unreadable"
+    return out
+
+
+def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
+    """Read, clean, chunk, embed and persist; returns the loaded index."""
+    seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    hashes = source_hashes(seeds_dir, settings)
+    articles, skipped = read_folder(seeds_dir, settings)
+    canon = [a for a in articles if a.duplicate_of is None]
+    chunks: list[Chunk] = []
+    for a in canon:
+        aligner = Aligner(a, [d for d in articles if d.duplicate_of == a.doc_id])
+        for c in chunk_article(a, len(chunks), settings):
+            chunks.append(replace(c, also_in=aligner.locate(c.start, c.end)))
+    tokens = [tokenize(c.text) for c in chunks]
+    bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokens)
+    if progress:
+        log.info("embedding %d chunks of %d articles", len(chunks), len(canon))
+    vectors = dense.embed([c.text for c in chunks], settings, progress)
+    dindex = dense.DenseIndex(vectors.shape[1]).index(vectors)
+    sent_spans = sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences})
+    if progress:
+        log.info("embedding %d sentences for answer selection", len(sent_spans))
+    texts = {a.doc_id: a.text for a in canon}
+    sent_vecs = dense.embed([texts[d][s:e] for d, s, e in sent_spans], settings, progress)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model": {"name": settings.model_name, "dim": int(vectors.shape[1])},
+        "settings": settings.index_fingerprint(),
+        "bm25": {"variant": "BM25 with idf log((N+1)/df)", "k1": settings.bm25_k1, "b": settings.bm25_b},
+        "sources": hashes,
+        "skipped": skipped,
+        "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(chunks),
+                   "sentences": len(sent_spans)},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    _persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs)
+    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, manifest, seeds_dir)
+
+
+def _article_record(a: Article) -> dict:
+    d = asdict(a)
+    d.pop("text")
+    d["path"] = Path(a.path).name
+    return d
+
+
+def _persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs) -> None:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        gen = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        tmp = index_dir / f".tmp-{gen}"
+        tmp.mkdir()
+        try:
+            _write_lines(tmp / "articles.jsonl", (_article_record(a) for a in articles))
+            _write_lines(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+            _write_lines(tmp / "sentences.jsonl", ({"doc_id": d, "start": s, "end": e} for d, s, e in sent_spans))
+            bm25.save(tmp / "bm25.jsonl", tokens)
+            dindex.save(tmp / "dense.faiss")
+            np.save(tmp / "sentences.npy", sent_vecs, allow_pickle=False)
+            files = {}
+            for p in sorted(tmp.iterdir()):
+                with open(p, "rb") as f:
+                    os.fsync(f.fileno())
+                files[p.name] = {"sha256": _file_hash(p), "bytes": p.stat().st_size}
+            os.rename(tmp, index_dir / gen)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        manifest = {**manifest, "generation": gen, "files": files}
+        mtmp = index_dir / f".manifest-{gen}.json"
+        mtmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        with open(mtmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(mtmp, index_dir / "manifest.json")
+        for old in index_dir.iterdir():
+            if old.name != gen and (old.name.startswith("gen-") or old.name.startswith(".tmp-")):
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_lines(path: Path, records) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def stale_reason(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> str | None:
+    """Why the index at `index_dir` cannot serve `seeds_dir` as it is now, or None."""
+    path = Path(index_dir) / "manifest.json"
+    if not path.exists():
+        return "no index yet"
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return f"manifest.json is unreadable ({e})"
+    if m.get("format_version") != FORMAT_VERSION:
+        return f"index format {m.get('format_version')} is not the current format {FORMAT_VERSION}"
+    if m.get("settings") != settings.index_fingerprint():
+        return "index settings differ from the current settings"
+    now = source_hashes(seeds_dir, settings)
+    old = m.get("sources", {})
+    if now != old:
+        added = sorted(set(now) - set(old))
+        removed = sorted(set(old) - set(now))
+        changed = sorted(n for n in set(now) & set(old) if now[n] != old[n])
+        parts = [f"{label}: {', '.join(names)}" for label, names in
+                 (("added", added), ("removed", removed), ("changed", changed)) if names]
+        return "articles changed since the index was built (" + "; ".join(parts) + ")"
+    return None
+
+
+def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Index:
+    """Load a persisted index, checking every file against the manifest's hashes."""
+    index_dir = Path(index_dir)
+    try:
+        m = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+        gen = index_dir / m["generation"]
+        for name, meta in m["files"].items():
+            p = gen / name
+            if not p.exists():
+                raise IndexCorruptError(f"{p} is missing")
+            if p.stat().st_size != meta["bytes"] or _file_hash(p) != meta["sha256"]:
+                raise IndexCorruptError(f"{p} does not match its manifest hash (truncated or edited)")
+        records = [json.loads(x) for x in (gen / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+        articles = []
+        for r in records:
+            with open(Path(seeds_dir) / r["path"], encoding="utf-8") as f:
+                text = f.read()
+            articles.append(Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "text": text,
+                                       "body": tuple(tuple(b) for b in r["body"])}))
+        chunks = []
+        for line in (gen / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
+            c = json.loads(line)
+            chunks.append(Chunk(**{**c, "sentences": tuple(tuple(s) for s in c["sentences"]),
+                                   "also_in": tuple(Location(**loc) for loc in c["also_in"])}))
+        sent_spans = [(r["doc_id"], r["start"], r["end"]) for r in
+                      map(json.loads, (gen / "sentences.jsonl").read_text(encoding="utf-8").splitlines())]
+        bm25, _ = BM25.load(gen / "bm25.jsonl")
+        dindex = dense.DenseIndex.load(gen / "dense.faiss")
+        sent_vecs = np.load(gen / "sentences.npy", allow_pickle=False)
+    except IndexCorruptError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+        raise IndexCorruptError(f"index at {index_dir} is unreadable: {e}") from e
+    if len(dindex) != len(chunks) or bm25.n_docs != len(chunks) or len(sent_vecs) != len(sent_spans):
+        raise IndexCorruptError(f"index at {index_dir} is inconsistent (chunk counts differ between files)")
+    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, m, seeds_dir)
+
+
+def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
+    """Load the index, or build it when it is missing, stale or corrupt (saying why)."""
+    reason = stale_reason(seeds_dir, index_dir, settings)
+    if reason is None:
+        try:
+            return load(seeds_dir, index_dir, settings)
+        except IndexCorruptError as e:
+            reason = str(e)
+    log.warning("building the index in %s: %s", index_dir, reason)
+    return build(seeds_dir, index_dir, settings, progress)

@@ -1,0 +1,133 @@
+"""Lexical retrieval: a BM25 tokenizer and a sparse BM25 index.
+
+Scoring is BM25 with the always-positive idf log((N + 1) / df), the idf of
+rank_bm25's BM25Plus (Lv & Zhai 2011) with delta = 0. Plain BM25Okapi gives a
+term found in half the chunks or more an idf near or below zero, and on a corpus
+of a few dozen chunks that silences words like "Putin" or "Pakistan".
+
+The scores equal `rank_bm25.BM25Plus(corpus, k1, b, delta=0).get_scores(q)`
+(checked by the tests), but instead of looping over every document in Python
+per query we store each term's postings once (doc ids and precomputed term
+weights) and add up only the postings of the query's terms, as bm25s does.
+Left out: BM25 variants other than this one, query-time parameter changes.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import Stemmer
+
+_STEM = Stemmer.Stemmer("english")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# A compact English stopword list (function words only; no content words).
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its itself
+just me more most my myself no nor not now of off on once only or other our ours ourselves out
+over own same she should so some such than that the their theirs them themselves then there
+these they this those through to too under until up very was we were what when where which
+while who whom why will with would you your yours yourself yourselves s t d ll m re ve also
+""".split())
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents so that 'Clarín' and 'clarin' meet."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased, accent-folded word tokens, stopwords kept (for phrase and overlap checks)."""
+    return _WORD.findall(fold(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: folded words, stopwords dropped, Snowball-stemmed."""
+    return _STEM.stemWords([w for w in words(text) if w not in STOPWORDS])
+
+
+class BM25:
+    """BM25 over pre-tokenized documents with `index`, `search`, `save`, `load`."""
+
+    def __init__(self, k1: float = 1.5, b: float = 0.75):
+        self.k1, self.b = float(k1), float(b)
+        self.n_docs = 0
+        self.vocab: dict[str, int] = {}
+        self.idf = np.zeros(0, dtype=np.float32)
+        self._ptr = np.zeros(1, dtype=np.int64)      # postings of term t: [ptr[t], ptr[t+1])
+        self._docs = np.zeros(0, dtype=np.int32)
+        self._weights = np.zeros(0, dtype=np.float32)
+
+    def index(self, corpus_tokens: list[list[str]]) -> "BM25":
+        self.n_docs = n = len(corpus_tokens)
+        if n == 0:
+            return self
+        lengths = np.array([len(t) for t in corpus_tokens], dtype=np.float64)
+        avgdl = lengths.mean() or 1.0
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for d, toks in enumerate(corpus_tokens):
+            for term, tf in Counter(toks).items():
+                postings.setdefault(term, []).append((d, tf))
+        terms = sorted(postings)
+        self.vocab = {t: i for i, t in enumerate(terms)}
+        sizes = np.array([len(postings[t]) for t in terms], dtype=np.int64)
+        self._ptr = np.concatenate([[0], np.cumsum(sizes)])
+        docs = np.empty(self._ptr[-1], dtype=np.int32)
+        tfs = np.empty(self._ptr[-1], dtype=np.float64)
+        for i, t in enumerate(terms):
+            p = postings[t]
+            docs[self._ptr[i]:self._ptr[i + 1]] = [d for d, _ in p]
+            tfs[self._ptr[i]:self._ptr[i + 1]] = [f for _, f in p]
+        self.idf = np.log((n + 1) / sizes).astype(np.float32)
+        norm = self.k1 * (1 - self.b + self.b * lengths[docs] / avgdl)
+        tw = tfs * (self.k1 + 1) / (norm + tfs)
+        self._docs = docs
+        self._weights = (tw * np.repeat(self.idf.astype(np.float64), sizes)).astype(np.float32)
+        return self
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every document for the query (repeated query terms count again)."""
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for term in query_tokens:
+            t = self.vocab.get(term)
+            if t is not None:
+                lo, hi = self._ptr[t], self._ptr[t + 1]
+                np.add.at(out, self._docs[lo:hi], self._weights[lo:hi])
+        return out
+
+    def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
+        """Top-k (doc, score) with a positive score, best first; ties by doc order."""
+        if self.n_docs == 0 or k <= 0:
+            return []
+        s = self.scores(query_tokens)
+        hit = np.flatnonzero(s > 0)
+        if hit.size == 0:
+            return []
+        k = min(k, hit.size)
+        top = hit[np.argpartition(-s[hit], k - 1)[:k]] if k < hit.size else hit
+        top = top[np.lexsort((top, -s[top]))]
+        return [(int(d), float(s[d])) for d in top]
+
+    def save(self, path: Path, corpus_tokens: list[list[str]]) -> None:
+        """Store the tokens (one JSON list a line) and parameters; the postings are rebuilt on load."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"k1": self.k1, "b": self.b, "n_docs": self.n_docs}) + "\n")
+            for toks in corpus_tokens:
+                f.write(json.dumps(toks, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> tuple["BM25", list[list[str]]]:
+        with open(path, encoding="utf-8") as f:
+            head = json.loads(f.readline())
+            tokens = [json.loads(line) for line in f]
+        if len(tokens) != head["n_docs"]:
+            raise ValueError(f"{path.name}: expected {head['n_docs']} token lists, found {len(tokens)}")
+        return cls(head["k1"], head["b"]).index(tokens), tokens
+

@@ -1,0 +1,79 @@
+"""A question-answering pipeline over one folder of articles, and the default one.
+
+`Pipeline(seeds_dir, index_dir)` opens (or builds) the index lazily on first
+use; the module-level `qa.retrieve`, `qa.ask` and `qa.verify` use one default
+pipeline over `seeds/` and `index/` (or $QA_SEEDS and $QA_INDEX).
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from . import index as index_mod
+from .config import DEFAULT, Settings, default_index_dir, default_seeds_dir
+from .search import check_question, search
+from .types import Answer, Hit
+
+
+class Pipeline:
+    def __init__(self, seeds_dir: Path | str | None = None, index_dir: Path | str | None = None,
+                 settings: Settings = DEFAULT, progress: bool = False):
+        self.seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
+        self.index_dir = Path(index_dir) if index_dir else default_index_dir()
+        self.settings = settings
+        self.progress = progress
+        self._index = None
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> index_mod.Index:
+        """The loaded index; built on first use if missing, stale or corrupt."""
+        with self._lock:
+            if self._index is None:
+                self._index = index_mod.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
+            return self._index
+
+    def refresh(self) -> index_mod.Index:
+        """Re-check the sources and reload or rebuild when they changed."""
+        with self._lock:
+            self._index = index_mod.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
+            return self._index
+
+    def retrieve(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        check_question(question, self.settings.max_question_chars)
+        return search(self.index, question, k, mode)
+
+    def ask(self, question: str, k: int = 8, mode: str = "hybrid") -> Answer:
+        from .answer import answer
+        return answer(self.index, question, k=k, mode=mode)
+
+    def verify(self, answer: Answer) -> list[str]:
+        from .cite import verify
+        return verify(answer, self.seeds_dir, self.index)
+
+
+_DEFAULT: Pipeline | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default() -> Pipeline:
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = Pipeline()
+        return _DEFAULT
+
+
+def retrieve(question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    """The k best passages for `question` from the default index, best first."""
+    return default().retrieve(question, k, mode)
+
+
+def ask(question: str, k: int = 8, mode: str = "hybrid") -> Answer:
+    """A cited, extractive answer from the default index (abstains when the articles do not say)."""
+    return default().ask(question, k, mode)
+
+
+def verify(answer: Answer) -> list[str]:
+    """Problems with the answer's citations; [] when every citation holds."""
+    return default().verify(answer)

@@ -1,0 +1,105 @@
+"""Retrieval over a loaded index: BM25, dense, or both fused; returns Hits.
+
+Policy for odd input: an empty or whitespace-only question raises
+BadQuestionError (a ValueError); `k` below 1 is an error, `k` above the number
+of chunks is clamped. Two hits never overlap within one story: a window that
+overlaps a better-ranked one from the same article is skipped, and duplicate
+scrapes are not indexed at all (they ride along as `also_in`).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import dense
+from .errors import BadQuestionError
+from .fusion import rrf
+from .index import Index
+from .lexical import tokenize
+from .types import Hit
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+def check_question(question, max_chars: int) -> str:
+    """The question stripped, or BadQuestionError saying what to fix."""
+    if not isinstance(question, str):
+        raise BadQuestionError(f"the question must be text, not {type(question).__name__}")
+    q = question.strip()
+    if not q:
+        raise BadQuestionError("the question is empty: type a question about the articles")
+    if len(q) > max_chars:
+        raise BadQuestionError(f"the question is {len(q):,} characters long; ask in at most {max_chars:,}")
+    if "\x00" in q:
+        raise BadQuestionError("the question contains a NUL character; send plain text")
+    return q
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    return mode
+
+
+def check_k(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
+    return int(k)
+
+
+def search(index: Index, question: str, k: int = 5, mode: str = "hybrid",
+           timings: dict | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
+    """The k best non-overlapping passages for `question`, best first."""
+    q = check_question(question, index.settings.max_question_chars)
+    mode, k = check_mode(mode), check_k(k)
+    n = len(index.chunks)
+    if n == 0:
+        return []
+    k = min(k, n)
+    depth = min(n, max(index.settings.candidates, 4 * k))
+    t = time.perf_counter()
+    lexical, semantic = [], []
+    if mode in ("hybrid", "bm25"):
+        lexical = index.bm25.search(tokenize(q), depth)
+    t_bm25 = time.perf_counter()
+    if mode in ("hybrid", "dense"):
+        if query_vector is None:
+            query_vector = dense.embed([q], index.settings)[0]
+        t_embed = time.perf_counter()
+        semantic = index.dense.search(query_vector, depth)
+    else:
+        t_embed = t_bm25
+    t_dense = time.perf_counter()
+    b_rank = {d: (r, s) for r, (d, s) in enumerate(lexical, start=1)}
+    d_rank = {d: (r, s) for r, (d, s) in enumerate(semantic, start=1)}
+    if mode == "hybrid":
+        fused = rrf({"bm25": [d for d, _ in lexical], "dense": [d for d, _ in semantic]},
+                    {"bm25": index.settings.weight_bm25, "dense": index.settings.weight_dense},
+                    index.settings.rrf_k)
+    else:
+        fused = lexical or semantic
+    hits = _select(index, fused, b_rank, d_rank, k)
+    if timings is not None:
+        timings.update(bm25=t_bm25 - t, embed=t_embed - t_bm25, dense=t_dense - t_embed,
+                       fusion=time.perf_counter() - t_dense)
+    return hits
+
+
+def _select(index: Index, fused, b_rank, d_rank, k: int) -> list[Hit]:
+    taken: dict[str, list[tuple[int, int]]] = {}
+    hits: list[Hit] = []
+    for cid, score in fused:
+        c = index.chunks[cid]
+        spans = taken.setdefault(c.doc_id, [])
+        if any(c.start < e and s < c.end for s, e in spans):
+            continue
+        spans.append((c.start, c.end))
+        br, bs = b_rank.get(cid, (None, None))
+        dr, ds = d_rank.get(cid, (None, None))
+        hits.append(Hit(doc_id=c.doc_id, title=index.articles[c.doc_id].title, start=c.start, end=c.end,
+                        text=c.text, score=float(score), bm25_rank=br, bm25_score=bs, dense_rank=dr,
+                        dense_score=ds, chunk_id=c.chunk_id, also_in=c.also_in))
+        if len(hits) == k:
+            break
+    return hits

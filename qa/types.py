@@ -1,0 +1,117 @@
+"""The records that flow through qa: Article -> Chunk -> Hit -> Citation -> Answer.
+
+All offsets are half-open `[start, end)` Python string indices into the article
+file's text as read with `open(path, encoding="utf-8").read()`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SCHEMA = "qa.answer/1"
+
+
+@dataclass(frozen=True)
+class Article:
+    doc_id: str                      # file name without extension
+    path: str
+    title: str
+    text: str                        # the raw file text; every offset points into it
+    sha256: str
+    body: tuple[tuple[int, int], ...]  # cleaned paragraphs kept after boilerplate removal
+    duplicate_of: str | None = None  # canonical doc_id when this is a near-duplicate scrape
+
+    def in_body(self, start: int, end: int) -> bool:
+        """True when [start, end) lies inside the cleaned body (may span paragraphs)."""
+        first = next((i for i, (s, e) in enumerate(self.body) if s <= start < e), None)
+        last = next((i for i, (s, e) in enumerate(self.body) if s < end <= e), None)
+        return first is not None and last is not None and first <= last
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the same passage also stands (a duplicate scrape); citable like any quote."""
+    doc_id: str
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]   # sentence spans inside [start, end)
+    also_in: tuple[Location, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+    score: float                     # fused score (RRF) or the single retriever's score
+    bm25_rank: int | None            # 1-based; None when BM25 did not return it
+    bm25_score: float | None
+    dense_rank: int | None
+    dense_score: float | None        # cosine similarity
+    chunk_id: int = -1
+    also_in: tuple[Location, ...] = ()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    quote: str
+    also_in: tuple[Location, ...] = ()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Citation":
+        also = tuple(Location(**loc) for loc in d.get("also_in") or ())
+        return cls(doc_id=d["doc_id"], title=d.get("title", ""), start=int(d["start"]),
+                   end=int(d["end"]), quote=d["quote"], also_in=also)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str                        # what a person reads, with [1] [2] markers
+    citations: tuple[Citation, ...]
+    abstained: bool
+    searched: str = ""               # the question actually searched (after follow-up resolution)
+    notes: tuple[str, ...] = ()      # e.g. "The sources differ on the date: ..."
+    passages: tuple[Hit, ...] = ()   # the retrieved passages behind the answer (nearest ones when abstaining)
+    mode: str = "hybrid"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["schema"] = SCHEMA
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Answer":
+        if not isinstance(d, dict) or "citations" not in d:
+            raise ValueError("not a qa answer: expected a JSON object with a 'citations' list")
+        passages = []
+        for p in d.get("passages") or ():
+            p = dict(p)
+            p["also_in"] = tuple(Location(**loc) for loc in p.get("also_in") or ())
+            passages.append(Hit(**p))
+        return cls(question=d.get("question", ""), text=d.get("text", ""),
+                   citations=tuple(Citation.from_dict(c) for c in d["citations"]),
+                   abstained=bool(d.get("abstained", False)), searched=d.get("searched", ""),
+                   notes=tuple(d.get("notes") or ()), passages=tuple(passages),
+                   mode=d.get("mode", "hybrid"))

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Create .venv in the project root and install qa with its test extras.
+# A second run reuses the environment: it reinstalls only when pyproject.toml changed.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+py="${PYTHON:-}"
+if [ -z "$py" ]; then
+  for cand in python3.11 python3 python; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      py="$cand"; break
+    fi
+  done
+fi
+[ -n "$py" ] || { echo "qa: Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)" >&2; exit 2; }
+if [ ! -x .venv/bin/python ]; then
+  echo "qa: creating .venv with $py" >&2
+  "$py" -m venv .venv
+fi
+stamp=".venv/.qa-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "qa: installing dependencies into .venv (first run: a few minutes)" >&2
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  # torch first and pinned: an unpinned resolve pulls a multi-GB CUDA build
+  .venv/bin/python -m pip install --quiet "torch==2.13.0"
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  echo "$want" > "$stamp"
+fi

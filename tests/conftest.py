@@ -1,0 +1,58 @@
+"""Shared fixtures: the real seed articles and the real model, indexed once per session.
+
+The seeds are copied to a temp folder and QA_SEEDS / QA_INDEX point there, so the
+tests never write to the repository's index/ and a fresh clone passes them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+QUESTIONS = Path(__file__).resolve().parent / "seed_questions.jsonl"
+BOILERPLATE = [
+    "You've reached your monthly limit", "Sign up to our expressly international daily newsletter",
+    "Disqus Shortname", "Hurricane Ian", "North Korea", "Already a subscriber", "tax deductable",
+    "Disclaimer and Fair Use Notice", "Post a Comment", "Powered by automated translation",
+    "Keep reading", "$2.90/month", "tragic absurdity of this war",
+]
+
+
+@pytest.fixture(scope="session")
+def seeds_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("seeds")
+    for p in SEEDS.glob("*.txt"):
+        shutil.copy(p, d / p.name)
+    return d
+
+
+@pytest.fixture(scope="session")
+def pipeline(seeds_dir, tmp_path_factory):
+    """The default pipeline (what qa.retrieve / qa.ask use), over the temp copy of the seeds."""
+    import qa.pipeline
+    os.environ["QA_SEEDS"] = str(seeds_dir)
+    os.environ["QA_INDEX"] = str(tmp_path_factory.mktemp("index"))
+    qa.pipeline._DEFAULT = None
+    p = qa.pipeline.default()
+    p.index  # build once
+    return p
+
+
+@pytest.fixture(scope="session")
+def index(pipeline):
+    return pipeline.index
+
+
+@pytest.fixture(scope="session")
+def questions() -> list[dict]:
+    return [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def raw(seeds_dir: Path, doc_id: str) -> str:
+    with open(seeds_dir / f"{doc_id}.txt", encoding="utf-8") as f:
+        return f.read()
