@@ -55,6 +55,14 @@ class Index:
         self.settings = settings
         self.manifest = manifest
         self.seeds_dir = Path(seeds_dir)
+        self._aligners: dict[str, Aligner] = {}
+
+    def aligner(self, doc_id: str) -> Aligner:
+        """Word alignment of an article with its duplicate scrapes (cached)."""
+        if doc_id not in self._aligners:
+            dups = [a for a in self.articles.values() if a.duplicate_of == doc_id]
+            self._aligners[doc_id] = Aligner(self.articles[doc_id], dups)
+        return self._aligners[doc_id]
 
 
 def source_hashes(seeds_dir: Path, settings: Settings) -> dict[str, str]:

@@ -21,10 +21,13 @@ class Article:
     duplicate_of: str | None = None  # canonical doc_id when this is a near-duplicate scrape
 
     def in_body(self, start: int, end: int) -> bool:
-        """True when [start, end) lies inside the cleaned body (may span paragraphs)."""
+        """True when [start, end) lies inside the cleaned body: within one paragraph, or
+        across paragraphs with nothing but whitespace between them."""
         first = next((i for i, (s, e) in enumerate(self.body) if s <= start < e), None)
         last = next((i for i, (s, e) in enumerate(self.body) if s < end <= e), None)
-        return first is not None and last is not None and first <= last
+        if first is None or last is None or first > last:
+            return False
+        return all(not self.text[self.body[i][1]:self.body[i + 1][0]].strip() for i in range(first, last))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,100 @@
+"""Citations: building them from sentence spans, writing the answer text, verifying them.
+
+A citation is a verbatim slice `text[start:end]` of an article file, plus the
+places where the same passage stands in duplicate scrapes. `verify` re-reads
+every cited file, so a saved answer can be checked long after it was made.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from .types import Answer, Citation
+
+_SAFE_ID = re.compile(r"^[\w.\-]+$")
+
+
+def merge_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join spans of one article that touch or are separated only by whitespace."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and (s <= out[-1][1] or not text[out[-1][1]:s].strip()):
+            out[-1] = (out[-1][0], max(e, out[-1][1]))
+        else:
+            out.append((s, e))
+    return out
+
+
+def make_citations(index, spans: list[tuple[str, int, int]]) -> list[Citation]:
+    """Citations for (doc_id, start, end) spans in order of importance; adjacent spans of one
+    article merge into one quote, placed where its most important sentence was."""
+    merged: dict[str, list[tuple[int, int]]] = {}
+    for doc_id in dict.fromkeys(d for d, _, _ in spans):
+        text = index.articles[doc_id].text
+        merged[doc_id] = merge_spans(text, [(s, e) for d, s, e in spans if d == doc_id])
+    out: list[Citation] = []
+    for doc_id, s, e in spans:
+        ms, me = next((a, b) for a, b in merged[doc_id] if a <= s < b)
+        if any(c.doc_id == doc_id and c.start == ms for c in out):
+            continue
+        art = index.articles[doc_id]
+        out.append(Citation(doc_id=doc_id, title=art.title, start=ms, end=me, quote=art.text[ms:me],
+                            also_in=index.aligner(doc_id).locate(ms, me)))
+    return out
+
+
+def compose(citations: list[Citation], notes: list[str]) -> str:
+    """The answer as a person reads it: each quote followed by its [n] marker, then the notes."""
+    parts = [f"{' '.join(c.quote.split())} [{i}]" for i, c in enumerate(citations, 1)]
+    text = " ".join(parts)
+    if notes:
+        text += "\n\n" + "\n".join(notes)
+    return text
+
+
+def verify(answer: Answer, seeds_dir: Path, index=None) -> list[str]:
+    """Every problem with the answer's citations; [] when each one holds.
+
+    Checks, per citation (and per "also in" location): the article file exists, the
+    offsets are inside it, `text[start:end] == quote`, the file is unchanged since it
+    was indexed, and the span lies in the article's cleaned body, not its boilerplate.
+    """
+    problems = []
+    for n, c in enumerate(answer.citations, 1):
+        problems += _check(f"[{n}]", c.doc_id, c.start, c.end, c.quote, seeds_dir, index)
+        if f"[{n}]" not in answer.text:
+            problems.append(f"[{n}] has no marker in the answer text")
+        for loc in c.also_in:
+            problems += _check(f"[{n}] also in", loc.doc_id, loc.start, loc.end, None, seeds_dir, index)
+    if answer.abstained and answer.citations:
+        problems.append("the answer abstains but carries citations")
+    return problems
+
+
+def _check(label, doc_id, start, end, quote, seeds_dir, index) -> list[str]:
+    if not isinstance(doc_id, str) or not _SAFE_ID.match(doc_id) or doc_id.startswith("."):
+        return [f"{label} {doc_id!r} is not a valid article id"]
+    path = Path(seeds_dir) / f"{doc_id}.txt"
+    if not path.is_file():
+        return [f"{label} {doc_id}: article file {path} is missing"]
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        return [f"{label} {doc_id}: cannot read the article ({e})"]
+    if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+        return [f"{label} {doc_id}: offsets {start}:{end} are outside the article (0:{len(text)})"]
+    problems = []
+    if quote is not None and text[start:end] != quote:
+        problems.append(f"{label} {doc_id} {start}:{end}: the quote differs from the article text there")
+    if index is not None:
+        art = index.articles.get(doc_id)
+        if art is None:
+            problems.append(f"{label} {doc_id}: not an article of this index")
+        else:
+            if hashlib.sha256(text.encode("utf-8")).hexdigest() != art.sha256:
+                problems.append(f"{label} {doc_id}: the article changed since it was indexed")
+            elif not art.in_body(start, end):
+                problems.append(f"{label} {doc_id} {start}:{end}: outside the article's cleaned body (boilerplate)")
+    return problems
