@@ -22,7 +22,7 @@ import numpy as np
 
 from . import dense
 from .cite import compose, make_citations
-from .facts import dates, quantities, same_date
+from .facts import dates, names, quantities, same_date, spelled_alike
 from .index import Index
 from .lexical import tokenize
 from .search import check_question, search
@@ -235,4 +235,15 @@ def disagreements(index: Index, chosen: list[Candidate], citations) -> list[str]
                 parts.append(f"{s} [{marker(c)}]")
         if len(parts) > 1:
             notes.append(f"The sources differ on the {label}: " + "; ".join(parts) + ".")
+    spelled = [(i, n, c.doc_id) for i, c in enumerate(citations, 1) for n in names(c.quote)]
+    variants: list[tuple[int, str]] = []
+    for i, a, da in spelled:
+        for j, b, db in spelled:
+            if da != db and spelled_alike(a, b):
+                for item in ((i, a), (j, b)):
+                    if item[1] not in [v for _, v in variants]:
+                        variants.append(item)
+    if variants:
+        notes.append("The sources spell the name differently: "
+                     + "; ".join(f"{n} [{i}]" for i, n in sorted(variants)) + ".")
     return notes

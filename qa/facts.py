@@ -3,12 +3,16 @@
 Used by the answerer to notice when cited passages state different values for
 the same thing ("September 26" in one article, "2-3 October" in another). The
 patterns are deliberately narrow: a missed value costs a note, a false one
-would put words in the sources' mouths. Left out: relative dates ("last week"),
-spelled-out numbers, and currencies other than $, £ and €.
+would put words in the sources' mouths. Names are compared for spelling only
+("Ashfk Pervez Kayani" / "Ashfaq Parvez Kayani"): same number of words, each
+pair alike. Left out: relative dates ("last week"), spelled-out numbers,
+currencies other than $, £ and €, and names shortened or reordered.
 """
 from __future__ import annotations
 
 import re
+
+from rapidfuzz import fuzz
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
           "october", "november", "december"]
@@ -64,3 +68,29 @@ def quantities(text: str) -> list[tuple[str, str]]:
 def same_date(a: tuple, b: tuple) -> bool:
     """Same month and days; a missing year matches any year."""
     return a[0] == b[0] and a[1] == b[1] and (a[2] is None or b[2] is None or a[2] == b[2])
+
+
+_NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){1,3}\b")
+_TITLES = {"General", "Gen", "Mr", "Mrs", "Ms", "Dr", "President", "Minister", "Chief", "Army", "Staff",
+           "Marshal", "Air", "Commodore", "Foreign", "Prime", "Col", "Director", "The", "Russian",
+           "Pakistani", "Pakistan", "According", "Likewise", "Despite", "Meanwhile"}
+
+
+def names(text: str) -> list[str]:
+    """Runs of two to four capitalised words, titles and sentence openers trimmed."""
+    out = []
+    for m in _NAME_RUN.finditer(text):
+        words = m.group().split()
+        while words and words[0] in _TITLES:
+            words.pop(0)
+        if len(words) >= 2:
+            out.append(" ".join(words))
+    return out
+
+
+def spelled_alike(a: str, b: str) -> bool:
+    """Two spellings of one name: same word count, every word pair alike, not identical."""
+    wa, wb = a.split(), b.split()
+    if a == b or len(wa) != len(wb):
+        return False
+    return all(x == y or (x[0] == y[0] and fuzz.ratio(x.lower(), y.lower()) >= 60) for x, y in zip(wa, wb))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from . import dense
 from .errors import BadQuestionError
@@ -34,6 +35,20 @@ def check_question(question, max_chars: int) -> str:
     if "\x00" in q:
         raise BadQuestionError("the question contains a NUL character; send plain text")
     return q
+
+
+def expand_spellings(tokens: list[str], vocab: dict[str, int], cutoff: float = 70.0) -> list[str]:
+    """Add, for each query word the corpus never uses, the corpus words spelled like it
+    (same first letter, rapidfuzz ratio >= cutoff): "Kiani" finds "Kayani", "Pervez" finds
+    "Parvez". Words the corpus has are left alone, so exact matches keep their weight."""
+    out = list(tokens)
+    for t in tokens:
+        if t in vocab or len(t) < 5 or not t.isalpha():
+            continue
+        for word, _, _ in process.extract(t, vocab.keys(), scorer=fuzz.ratio, score_cutoff=cutoff, limit=3):
+            if word[0] == t[0] and word not in out:
+                out.append(word)
+    return out
 
 
 def check_mode(mode: str) -> str:
@@ -61,7 +76,7 @@ def search(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     t = time.perf_counter()
     lexical, semantic = [], []
     if mode in ("hybrid", "bm25"):
-        lexical = index.bm25.search(tokenize(q), depth)
+        lexical = index.bm25.search(expand_spellings(tokenize(q), index.bm25.vocab), depth)
     t_bm25 = time.perf_counter()
     if mode in ("hybrid", "dense"):
         if query_vector is None:
