@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import bench, eval as evaluation
 from .config import default_index_dir, default_seeds_dir
 from .errors import QAError
 from .pipeline import Pipeline
@@ -120,6 +121,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
 
+    evaluation.add_parser(sub, _common)
+    bench.add_parser(sub, _common)
     return ap
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -66,29 +65,27 @@ class BM25:
         self._weights = np.zeros(0, dtype=np.float32)
 
     def index(self, corpus_tokens: list[list[str]]) -> "BM25":
+        """Build the postings with array operations: one (term, doc) key per token, counted by np.unique."""
         self.n_docs = n = len(corpus_tokens)
         if n == 0:
             return self
-        lengths = np.array([len(t) for t in corpus_tokens], dtype=np.float64)
-        avgdl = lengths.mean() or 1.0
-        postings: dict[str, list[tuple[int, int]]] = {}
-        for d, toks in enumerate(corpus_tokens):
-            for term, tf in Counter(toks).items():
-                postings.setdefault(term, []).append((d, tf))
-        terms = sorted(postings)
+        ids: dict[str, int] = {}
+        flat = np.fromiter((ids.setdefault(t, len(ids)) for toks in corpus_tokens for t in toks), dtype=np.int64)
+        lengths = np.fromiter(map(len, corpus_tokens), dtype=np.int64, count=n)
+        terms = sorted(ids)
         self.vocab = {t: i for i, t in enumerate(terms)}
-        sizes = np.array([len(postings[t]) for t in terms], dtype=np.int64)
+        renumber = np.empty(len(terms), dtype=np.int64)
+        renumber[np.fromiter((ids[t] for t in terms), dtype=np.int64, count=len(terms))] = np.arange(len(terms))
+        keys, tfs = np.unique(renumber[flat] * n + np.repeat(np.arange(n, dtype=np.int64), lengths),
+                              return_counts=True)      # sorted by term, then doc: the postings in order
+        docs = keys % n
+        sizes = np.bincount(keys // n, minlength=len(terms))
         self._ptr = np.concatenate([[0], np.cumsum(sizes)])
-        docs = np.empty(self._ptr[-1], dtype=np.int32)
-        tfs = np.empty(self._ptr[-1], dtype=np.float64)
-        for i, t in enumerate(terms):
-            p = postings[t]
-            docs[self._ptr[i]:self._ptr[i + 1]] = [d for d, _ in p]
-            tfs[self._ptr[i]:self._ptr[i + 1]] = [f for _, f in p]
-        self.idf = np.log((n + 1) / sizes).astype(np.float32)
+        avgdl = lengths.mean() or 1.0
+        self.idf = np.log((n + 1) / np.maximum(sizes, 1)).astype(np.float32)
         norm = self.k1 * (1 - self.b + self.b * lengths[docs] / avgdl)
         tw = tfs * (self.k1 + 1) / (norm + tfs)
-        self._docs = docs
+        self._docs = docs.astype(np.int32)
         self._weights = (tw * np.repeat(self.idf.astype(np.float64), sizes)).astype(np.float32)
         return self
 

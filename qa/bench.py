@@ -1,0 +1,449 @@
+"""Measuring speed: index build, warm query latency by stage, cold start, and scale.
+
+Every figure comes from this run on this machine; where a ratio is given, its
+baseline ran in the same run on the same input:
+- build: chunks/s of `qa.index.build` end to end against the bare encoder on
+  the same chunk and sentence texts (in a child process, for a clean peak RSS);
+- warm queries on the seed index: p50/p95/p99 of retrieve per mode, split into
+  BM25, query embedding, dense search and fusion, and of `ask` (answer selection
+  = ask minus a k=8 retrieve of the same question);
+- cold start: a fresh process from `import qa` to the first answer, index on disk;
+- scale: synthetic corpora grown from the SQuAD dev articles (or the seeds when
+  ../shared/eval is absent): each chunk is three sentences drawn at random from
+  the real text, tokenised by our tokenizer; dense vectors are *synthetic*
+  (clustered random unit vectors: encoding 100k chunks would take ~50 minutes),
+  the query embedding is real. Peers on the same chunks: rank-bm25 called
+  directly, bm25s with our variant, exact faiss search against our ANN index.
+Left out: throughput under concurrent load (the chat serialises model calls).
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import DEFAULT, PROJECT_ROOT
+
+SQUAD = PROJECT_ROOT.parent / "shared" / "eval" / "squad-v1.1-dev.json"
+FALLBACK_QUESTIONS = ["Why was Putin's visit cancelled?", "Who is Ruslan Pukhov?", "When did Kayani arrive in Moscow?",
+                      "What does Gazprom want in Pakistan?", "How big is Russia's share of the arms trade?"]
+
+
+def stats(seconds: list[float]) -> dict:
+    """p50/p95/p99 and mean in milliseconds."""
+    if not seconds:
+        return {"n": 0}
+    ms = np.asarray(seconds) * 1000.0
+    return {"n": int(ms.size), "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+            "p99": float(np.percentile(ms, 99)), "mean": float(ms.mean())}
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def seed_questions() -> list[str]:
+    path = PROJECT_ROOT / "tests" / "seed_questions.jsonl"
+    if path.exists():
+        return [json.loads(x)["question"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return list(FALLBACK_QUESTIONS)
+
+
+# ---- build ---------------------------------------------------------------------------------------
+
+def _child(*args: str, timeout: float = 3600) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "qa.bench", *args], capture_output=True, text=True,
+                         timeout=timeout, env=env, cwd=str(PROJECT_ROOT))
+    if out.returncode != 0:
+        raise RuntimeError(f"bench child {args[0]} failed: {out.stderr.strip()[-800:]}")
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "wall_s": time.perf_counter() - t}
+
+
+def _child_build(corpus: str, index_dir: str) -> dict:
+    from . import dense, index
+    t = time.perf_counter()
+    dense.encoder()
+    load_s, rss_loaded = time.perf_counter() - t, rss_mb()
+    t = time.perf_counter()
+    ix = index.build(Path(corpus), Path(index_dir), DEFAULT)
+    build_s, rss_built = time.perf_counter() - t, rss_mb()
+    chunks = [c.text for c in ix.chunks]
+    sents = [ix.articles[d].text[s:e] for d, s, e in ix.sentence_spans]
+    t = time.perf_counter()
+    dense.embed(chunks)
+    raw_chunks_s = time.perf_counter() - t
+    t = time.perf_counter()
+    dense.embed(sents)
+    raw_sents_s = time.perf_counter() - t
+    return {"model_load_s": load_s, "build_s": build_s, "chunks": len(chunks), "sentences": len(sents),
+            "chars": sum(len(a.text) for a in ix.articles.values()), "raw_encode_chunks_s": raw_chunks_s,
+            "raw_encode_sentences_s": raw_sents_s, "rss_after_model_mb": rss_loaded, "peak_rss_mb": rss_built}
+
+
+def bench_build(corpus: Path, work: Path) -> dict:
+    r = _child("--child", "build", str(corpus), str(work / "build-index"))
+    raw = r["raw_encode_chunks_s"] + r["raw_encode_sentences_s"]
+    r.update(chunks_per_s=r["chunks"] / r["build_s"], raw_chunks_per_s=r["chunks"] / r["raw_encode_chunks_s"],
+             encoder_share=raw / r["build_s"], overhead_ratio=r["build_s"] / raw, corpus=str(corpus))
+    return r
+
+
+def squad_articles(n: int | None = None) -> list[tuple[str, str]]:
+    """(title, text) of the SQuAD v1.1 dev articles, or [] when ../shared/eval is absent."""
+    if not SQUAD.exists():
+        return []
+    docs = json.loads(SQUAD.read_text(encoding="utf-8"))["documents"]
+    return [(d["title"].replace("_", " "), d["text"]) for d in docs[:n]]
+
+
+def build_corpus(work: Path, seeds_dir: Path, quick: bool) -> Path:
+    """Seeds for --quick; otherwise the first 8 SQuAD articles (about 900 chunks) when present."""
+    arts = [] if quick else squad_articles(8)
+    if not arts:
+        return seeds_dir
+    d = work / "build-corpus"
+    d.mkdir(parents=True, exist_ok=True)
+    for i, (title, text) in enumerate(arts):
+        (d / f"a{i:02d}.txt").write_text(f"{title}\n\n{text}", encoding="utf-8")
+    return d
+
+
+# ---- warm queries and cold start -----------------------------------------------------------------
+
+STAGES = {"hybrid": ("total", "bm25", "embed", "dense", "fusion"), "bm25": ("total", "bm25", "fusion"),
+          "dense": ("total", "embed", "dense", "fusion")}
+
+
+def bench_queries(pipeline, questions: list[str], repeats: int) -> dict:
+    """Warm latency of retrieve (per mode, by stage) and ask on the pipeline's index."""
+    from .search import search
+    ix = pipeline.index
+    search(ix, questions[0], 5)            # warm the model and caches
+    out = {"chunks": len(ix.chunks), "questions": len(questions), "repeats": repeats, "retrieve": {}}
+    for mode in ("hybrid", "bm25", "dense"):
+        stages = {"total": [], "bm25": [], "embed": [], "dense": [], "fusion": []}
+        for _ in range(repeats):
+            for q in questions:
+                t, tm = time.perf_counter(), {}
+                search(ix, q, 5, mode, timings=tm)
+                stages["total"].append(time.perf_counter() - t)
+                for k, v in tm.items():
+                    stages[k].append(v)
+        out["retrieve"][mode] = {k: stats(v) for k, v in stages.items() if k in STAGES[mode]}
+    try:
+        pipeline.ask(questions[0])
+    except ImportError as e:              # the answerer is not there yet
+        out["ask"] = {"error": f"qa.ask unavailable: {e}"}
+        return out
+    total, retr, select = [], [], []
+    for _ in range(repeats):
+        for q in questions:
+            t = time.perf_counter()
+            search(ix, q, 8)
+            r = time.perf_counter() - t
+            t = time.perf_counter()
+            pipeline.ask(q)
+            a = time.perf_counter() - t
+            total.append(a), retr.append(r), select.append(max(0.0, a - r))
+    out["ask"] = {"total": stats(total), "retrieve_k8": stats(retr), "answer_selection": stats(select)}
+    return out
+
+
+def _child_cold(seeds: str, index_dir: str, question: str) -> dict:
+    """Runs in a fresh process (qa already imported by `-m qa.bench`): load, model, first answer."""
+    import qa
+    t1 = time.perf_counter()
+    p = qa.Pipeline(seeds, index_dir)
+    p.index
+    t2 = time.perf_counter()
+    from . import dense
+    dense.encoder()
+    t3 = time.perf_counter()
+    ans = p.ask(question)
+    t4 = time.perf_counter()
+    return {"load_index_s": t2 - t1, "load_model_s": t3 - t2, "first_answer_s": t4 - t3,
+            "citations": len(ans.citations)}
+
+
+def bench_cold(seeds: Path, index_dir: Path, question: str) -> dict:
+    r = _child("--child", "cold", str(seeds), str(index_dir), question)
+    r["startup_and_import_s"] = r["wall_s"] - r["load_index_s"] - r["load_model_s"] - r["first_answer_s"]
+    return r
+
+
+# ---- scale -----------------------------------------------------------------------------------------
+
+class _SyntheticChunks:
+    """A lazy list of placeholder chunks (50 per synthetic article) for a synthetic Index."""
+
+    def __init__(self, n: int, per_doc: int = 50):
+        self.n, self.per_doc = n, per_doc
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        from .types import Chunk
+        d, j = divmod(int(i), self.per_doc)
+        return Chunk(chunk_id=int(i), doc_id=f"syn{d}", start=j * 100, end=j * 100 + 90, text="", sentences=())
+
+
+def sentence_pool(seeds_dir: Path, quick: bool) -> tuple[list[list[str]], str]:
+    """Tokenised sentences of the SQuAD dev articles (or of the seeds), and which source it was."""
+    import re
+
+    from .lexical import tokenize
+    texts, source = ([], "seeds") if quick else ([t for _, t in squad_articles()], "SQuAD v1.1 dev articles")
+    if not texts:
+        texts, source = [p.read_text(encoding="utf-8") for p in sorted(Path(seeds_dir).glob("*.txt"))], "seeds"
+    sents = [s for t in texts for s in re.split(r"(?<=[.!?])\s+", t)]
+    return [toks for toks in map(tokenize, sents) if toks], source
+
+
+def clustered_vectors(n: int, dim: int, seed: int, clusters: int | None = None) -> np.ndarray:
+    """Unit vectors around n/100 random centres (cosine ~0.7 to their centre), built in blocks."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((clusters or max(1, n // 100), dim)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    out = np.empty((n, dim), dtype=np.float32)
+    for lo in range(0, n, 100_000):
+        hi = min(n, lo + 100_000)
+        v = centres[rng.integers(0, len(centres), hi - lo)] + rng.normal(0, 0.052, (hi - lo, dim)).astype(np.float32)
+        out[lo:hi] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
+
+
+def _timed(fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t
+
+
+def _quiet_bm25s():
+    import logging
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def bench_scale(n: int, pool: list[list[str]], questions: list[str], rank_bm25_queries: int) -> dict:
+    """Latency of each stage of hybrid retrieval, and of the peers, on n synthetic chunks."""
+    import bm25s
+    import faiss
+    import rank_bm25
+
+    from . import dense
+    from .index import Index
+    from .lexical import BM25, tokenize
+    from .search import search
+    from .types import Article
+    s = DEFAULT
+    _quiet_bm25s()
+    rng = np.random.default_rng(n)
+    tokens = [pool[a] + pool[b] + pool[c] for a, b, c in rng.integers(0, len(pool), (n, 3))]
+    bm25, t_bm25 = _timed(lambda: BM25(s.bm25_k1, s.bm25_b).index(tokens))
+    bm = bm25s.BM25(k1=s.bm25_k1, b=s.bm25_b, method="atire", idf_method="bm25+")
+    _, t_peer = _timed(lambda: bm.index(tokens, show_progress=False))
+    dim = dense.encoder().get_embedding_dimension()
+    vecs = clustered_vectors(n, dim, seed=n)
+    ours, t_dense = _timed(lambda: dense.DenseIndex(dim).index(vecs))
+    exact = faiss.IndexFlatIP(dim)
+    exact.add(vecs)
+    chunks = _SyntheticChunks(n)
+    arts = [Article(doc_id=f"syn{d}", path="", title=f"synthetic {d}", text="", sha256="", body=())
+            for d in range((n + chunks.per_doc - 1) // chunks.per_doc)]
+    ix = Index(arts, chunks, bm25, ours, [], np.zeros((0, dim), np.float32), s, {}, Path("."))
+    del vecs
+    stages = {k: [] for k in ("total", "bm25", "embed", "dense", "fusion")}
+    qvecs = dense.embed(questions)
+    qtoks = [tokenize(q) for q in questions]
+    search(ix, questions[0], 5)
+    for q in questions:
+        t, tm = time.perf_counter(), {}
+        search(ix, q, 5, "hybrid", timings=tm)
+        stages["total"].append(time.perf_counter() - t)
+        for k, v in tm.items():
+            stages[k].append(v)
+    depth = min(n, s.candidates)
+    peers = {"bm25_ours": [], "bm25s": [], "dense_ours": [], "dense_exact": [], "rank_bm25": []}
+    for qt, qv in zip(qtoks, qvecs):
+        peers["bm25_ours"].append(_timed(bm25.search, qt, depth)[1])
+        known = [t for t in qt if t in bm.vocab_dict]
+        if known:
+            peers["bm25s"].append(_timed(lambda: bm.retrieve([known], k=depth, show_progress=False))[1])
+        peers["dense_ours"].append(_timed(ours.search, qv, depth)[1])
+        peers["dense_exact"].append(_timed(exact.search, qv.reshape(1, -1), depth)[1])
+    t_rank = None
+    if rank_bm25_queries:
+        rb, t_rank = _timed(lambda: rank_bm25.BM25Plus(tokens, k1=s.bm25_k1, b=s.bm25_b, delta=0))
+        for qt in qtoks[:rank_bm25_queries]:
+            peers["rank_bm25"].append(_timed(lambda: np.argsort(-rb.get_scores(qt))[:depth])[1])
+    probe = clustered_vectors(200, dim, seed=n, clusters=max(1, n // 100))   # same centres as the corpus
+    recall = {"synthetic_queries": ann_recall(ours, exact, probe)}   # real queries have no neighbours in random data
+    return {"chunks": n, "dense_index": type(ours.faiss).__name__, "build_s": {
+                "bm25_ours": t_bm25, "bm25s": t_peer, "rank_bm25": t_rank, "dense_ours": t_dense},
+            "hybrid": {k: stats(v) for k, v in stages.items()},
+            "peers": {k: stats(v) for k, v in peers.items()}, "ann_recall@10": recall, "peak_rss_mb": rss_mb()}
+
+
+def ann_recall(ours, exact, queries: np.ndarray, k: int = 10) -> float:
+    """Share of the exact top-k that our (possibly approximate) index also returns."""
+    found = 0
+    for q in queries:
+        truth = set(exact.search(q.reshape(1, -1), k)[1][0].tolist())
+        found += len(truth & {i for i, _ in ours.search(q, k)})
+    return found / (k * max(1, len(queries)))
+
+
+def bm25_agreement(index) -> dict:
+    """Our BM25 against rank-bm25 and bm25s on the indexed chunks: max score gap, equal top-10 rankings."""
+    import bm25s
+    import rank_bm25
+
+    from .lexical import tokenize
+    s = index.settings
+    _quiet_bm25s()
+    tokens = [tokenize(c.text) for c in index.chunks]
+    rb = rank_bm25.BM25Plus(tokens, k1=s.bm25_k1, b=s.bm25_b, delta=0)
+    bm = bm25s.BM25(k1=s.bm25_k1, b=s.bm25_b, method="atire", idf_method="bm25+")
+    bm.index(tokens, show_progress=False)
+    gap = {"rank_bm25": 0.0, "bm25s": 0.0}
+    equal = {"rank_bm25": 0, "bm25s": 0}
+    qs = seed_questions()
+
+    def top(scores):
+        order = np.lexsort((np.arange(len(scores)), -np.round(scores, 4)))
+        return [int(i) for i in order[:10] if scores[i] > 0]
+
+    for q in qs:
+        qt = tokenize(q)
+        ours = index.bm25.scores(qt)
+        known = [t for t in qt if t in bm.vocab_dict]
+        theirs = {"rank_bm25": rb.get_scores(qt),
+                  "bm25s": bm.get_scores(known) if known else np.zeros(len(tokens))}
+        for name, sc in theirs.items():
+            gap[name] = max(gap[name], float(np.abs(np.asarray(sc, np.float64) - ours).max()))
+            equal[name] += top(np.asarray(sc)) == top(ours)
+    return {"questions": len(qs), "max_score_gap": gap, "top10_equal": equal,
+            "bm25s_settings": "method='atire' (tf part (k1+1)tf/(tf+k1(1-b+b dl/avgdl))), idf_method='bm25+' "
+                              "(log((N+1)/df)) = rank_bm25.BM25Plus(delta=0) = ours"}
+
+
+# ---- the command -----------------------------------------------------------------------------------
+
+def run(seeds_dir: Path, index_dir: Path, quick: bool = False, sizes: list[int] | None = None,
+        progress: bool = True) -> dict:
+    """Every section of the benchmark; `quick` is a smoke run of well under a minute."""
+    from .pipeline import Pipeline
+
+    def say(msg):
+        if progress:
+            print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+    sizes = sizes or ([2_000] if quick else [10_000, 100_000])
+    out = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                       "load_average_at_start": os.getloadavg()}, "quick": quick}
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        work = Path(tmp)
+        corpus = build_corpus(work, seeds_dir, quick)
+        say(f"index build on {corpus}")
+        out["build"] = bench_build(corpus, work)
+        pipeline = Pipeline(seeds_dir, index_dir)
+        questions = seed_questions()
+        say(f"warm queries on {len(pipeline.index.chunks)} chunks")
+        out["query"] = bench_queries(pipeline, questions[:8] if quick else questions, 1 if quick else 5)
+        out["bm25_agreement"] = bm25_agreement(pipeline.index)
+        say("cold start")
+        out["cold_start"] = bench_cold(pipeline.seeds_dir, pipeline.index_dir, questions[0])
+        pool, source = sentence_pool(pipeline.seeds_dir, quick)
+        scale_qs = scale_questions(quick) or questions
+        out["scale"] = {"source": source, "sentences": len(pool), "vectors": "synthetic: clustered random unit vectors "
+                        "(query embeddings are real)", "sizes": []}
+        for n in sizes:
+            say(f"scale {n:,} chunks")
+            out["scale"]["sizes"].append(bench_scale(n, pool, scale_qs, 0 if n > 200_000 else (3 if quick else 10)))
+    out["machine"]["load_average_at_end"] = os.getloadavg()
+    return out
+
+
+def scale_questions(quick: bool, n: int = 100) -> list[str]:
+    """SQuAD questions (drawn with a fixed seed) for the scale runs; [] when unavailable or quick."""
+    if quick or not SQUAD.exists():
+        return []
+    import random
+    qs = [q["question"] for q in json.loads(SQUAD.read_text(encoding="utf-8"))["questions"]]
+    return random.Random(0).sample(qs, n)
+
+
+def report(r: dict) -> str:
+    """The benchmark as text tables (milliseconds unless marked)."""
+    def ms(d):
+        return f"{d['p50']:7.2f} {d['p95']:7.2f} {d['p99']:7.2f}" if d.get("n") else "      -       -       -"
+    b = r["build"]
+    m = r["machine"]
+    lines = [f"{m['cpus']} cpus, Python {m['python']}; load average (1, 5, 15 min) at start "
+             f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'])}, at end "
+             f"{', '.join(f'{x:.1f}' for x in m.get('load_average_at_end', ()))} (other work on the machine skews timings)",
+             f"index build ({b['chunks']} chunks, {b['sentences']} sentences, {b['chars']:,} chars): "
+             f"{b['build_s']:.1f}s = {b['chunks_per_s']:.1f} chunks/s end to end; bare encoder on the same chunks "
+             f"{b['raw_chunks_per_s']:.1f} chunks/s; encoder (chunks + sentences) is {b['encoder_share']:.0%} of the "
+             f"build (build/encoder = {b['overhead_ratio']:.2f}); peak RSS {b['peak_rss_mb']:.0f} MB "
+             f"({b['rss_after_model_mb']:.0f} MB after loading the model)", "",
+             f"warm queries on the seed index ({r['query']['chunks']} chunks), ms        p50     p95     p99"]
+    for mode, st in r["query"]["retrieve"].items():
+        for k, d in st.items():
+            lines.append(f"  retrieve {mode:7s} {k:8s}                      {ms(d)}")
+    for k, d in r["query"].get("ask", {}).items():
+        lines.append(f"  ask {k:18s}                        {ms(d)}" if isinstance(d, dict) else f"  ask: {d}")
+    c = r["cold_start"]
+    lines += ["", f"cold start to first answer: {c['wall_s']:.2f}s (interpreter + imports "
+              f"{c['startup_and_import_s']:.2f}s, index load {c['load_index_s']:.2f}s, model load "
+              f"{c['load_model_s']:.2f}s, first answer {c['first_answer_s']:.2f}s)"]
+    a = r["bm25_agreement"]
+    lines += [f"BM25 agreement on {a['questions']} seed questions: top-10 equal rank_bm25 "
+              f"{a['top10_equal']['rank_bm25']}/{a['questions']}, bm25s {a['top10_equal']['bm25s']}/{a['questions']}; "
+              f"max score gap {a['max_score_gap']['rank_bm25']:.1e} / {a['max_score_gap']['bm25s']:.1e}", "",
+              f"scale ({r['scale']['source']}; dense vectors {r['scale']['vectors']}), ms p50 p95 p99"]
+    for s in r["scale"]["sizes"]:
+        lines.append(f"  {s['chunks']:>9,} chunks  dense index {s['dense_index']}  ANN recall@10 "
+                     f"{s['ann_recall@10']['synthetic_queries']:.3f} (synthetic queries)  build s: " + ", ".join(f"{k} {v:.1f}" for k, v in s["build_s"].items() if v)
+                     + f"  peak RSS {s['peak_rss_mb']:.0f} MB")
+        for k, d in s["hybrid"].items():
+            lines.append(f"      hybrid {k:12s} {ms(d)}")
+        for k, d in s["peers"].items():
+            lines.append(f"      peer   {k:12s} {ms(d)}")
+    return "\n".join(lines)
+
+
+def add_parser(sub, common) -> None:
+    p = sub.add_parser("bench", help="speed: index build, query latency by stage, cold start, scale")
+    common(p)
+    p.add_argument("--quick", action="store_true", help="a smoke run of under a minute (seeds only, 2k chunks)")
+    p.add_argument("--sizes", default=None, help="comma-separated synthetic corpus sizes (default 10000,100000)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd)
+
+
+def cmd(args) -> int:
+    from .config import default_index_dir, default_seeds_dir
+    try:
+        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
+    except ValueError:
+        raise ValueError(f"--sizes {args.sizes!r}: give whole numbers separated by commas, e.g. 10000,100000")
+    r = run(args.seeds or default_seeds_dir(), args.index or default_index_dir(), args.quick, sizes)
+    print(json.dumps(r, indent=2) if args.json else report(r))
+    return 0
+
+
+if __name__ == "__main__":           # child processes of the benchmark
+    if len(sys.argv) >= 3 and sys.argv[1] == "--child":
+        fn = {"build": _child_build, "cold": _child_cold}[sys.argv[2]]
+        print(json.dumps(fn(*sys.argv[3:])))

@@ -1,0 +1,82 @@
+"""`qa eval` and `qa bench` run end to end on the seed index: shapes and ranges, not thresholds.
+
+Both commands run as the user runs them (`python -m qa ...`) against the session's
+temp copy of the seeds; nothing here reads ../shared.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qa import eval as evaluation
+from conftest import REPO, raw
+
+RATES = ("recall@1", "recall@5", "recall@20", "mrr", "first_citation_accuracy", "citations_valid")
+
+
+def run_qa(pipeline, *args: str) -> dict:
+    cmd = [sys.executable, "-m", "qa", *args, "--seeds", str(pipeline.seeds_dir), "--index", str(pipeline.index_dir)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=900,
+                         env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout)
+
+
+def test_eval_json_on_seed_questions(pipeline):
+    r = run_qa(pipeline, "eval", "--json", "--limit", "5")
+    assert r["dataset"] == "seed_questions.jsonl" and r["questions"] == 5
+    assert set(r["modes"]) == {"bm25", "dense", "hybrid"}
+    for figures in r["modes"].values():
+        for key in RATES:
+            assert 0.0 <= figures[key] <= 1.0, (key, figures)
+        assert figures["recall@1"] <= figures["recall@5"] <= figures["recall@20"]
+    for a in r.get("abstention", {}).values():
+        assert 0.0 <= a["recall"] <= 1.0
+
+
+def test_eval_sample_is_deterministic(questions):
+    qs = [evaluation.Question(q["id"], q["question"], tuple(q["answers"]), ()) for q in questions]
+    a, b = evaluation.sample(qs, 5, 7), evaluation.sample(qs, 5, 7)
+    assert [q.id for q in a] == [q.id for q in b] and len(a) == 5
+    assert evaluation.sample(qs, None, 7) == qs
+
+
+def test_a_hit_counts_only_inside_the_gold_region(index, seeds_dir):
+    doc = "000_d7d3e32efbec5146"
+    text = raw(seeds_dir, doc)
+    answer = "the director of the Center of Strategic Analysis"
+    at = text.index(answer)
+    whole = evaluation.Question("pukhov", "Who is Ruslan Pukhov?", (answer.upper(),), ((doc, 0, len(text)),))
+    assert evaluation.right(whole, index, doc, at - 10, at + len(answer) + 5)     # case is ignored
+    assert not evaluation.right(whole, index, doc, at + 5, at + len(answer) + 5)  # answer cut: not inside
+    elsewhere = evaluation.Question("pukhov", "?", (answer,), ((doc, 0, at),))
+    assert not evaluation.right(elsewhere, index, doc, 0, len(text))            # outside the gold paragraph
+    other = evaluation.Question("pukhov", "?", (answer,), (("002_5d75630997774f8f", 0, 10**9),))
+    assert not evaluation.right(other, index, doc, 0, len(text))                # not a gold article
+
+
+def test_bad_overrides_are_refused():
+    with pytest.raises(ValueError, match="key=value"):
+        evaluation.with_overrides(evaluation.DEFAULT, ["chunk_sentences=4"])
+    assert evaluation.with_overrides(evaluation.DEFAULT, ["rrf_k=20"]).rrf_k == 20
+
+
+def test_bench_quick_json(pipeline):
+    r = run_qa(pipeline, "bench", "--quick", "--json")
+    b = r["build"]
+    assert b["chunks"] > 0 and b["chunks_per_s"] > 0 and b["raw_chunks_per_s"] > 0 and b["peak_rss_mb"] > 0
+    for mode in ("hybrid", "bm25", "dense"):
+        t = r["query"]["retrieve"][mode]["total"]
+        assert 0 < t["p50"] <= t["p95"] <= t["p99"]
+    assert set(r["query"]["retrieve"]["hybrid"]) == {"total", "bm25", "embed", "dense", "fusion"}
+    assert r["cold_start"]["wall_s"] > 0
+    agree = r["bm25_agreement"]
+    assert agree["top10_equal"] == {"rank_bm25": agree["questions"], "bm25s": agree["questions"]}
+    assert max(agree["max_score_gap"].values()) < 1e-3
+    [scale] = r["scale"]["sizes"]
+    assert scale["chunks"] == 2000 and 0.0 <= scale["ann_recall@10"]["synthetic_queries"] <= 1.0
+    assert scale["hybrid"]["total"]["p50"] > 0
