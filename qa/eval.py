@@ -207,47 +207,6 @@ def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) ->
     return out
 
 
-def tune(index, questions: list[Question], grid: dict, progress: bool = True) -> list[dict]:
-    """Hybrid recall@1/5/20 and MRR for every combination in `grid` (fusion and BM25 k1/b).
-
-    Each question's dense list, and its BM25 list per (k1, b), is computed once at
-    the largest depth; each combination then re-fuses them exactly as `search` does.
-    """
-    import itertools
-
-    from tqdm import tqdm
-
-    from .fusion import rrf
-    from .lexical import BM25, tokenize
-    from .search import _select, expand_spellings
-    qs = [q for q in questions if q.answers]
-    vecs = dense.embed([q.question.strip() for q in qs], index.settings)
-    depth = min(len(index.chunks), max(max(grid.get("candidates", [index.settings.candidates])), 4 * DEPTH))
-    semantic = [index.dense.search(v, depth) for v in vecs]
-    chunk_tokens = [tokenize(c.text) for c in index.chunks]
-    q_tokens = [tokenize(q.question) for q in qs]
-    lexical = {}
-    for k1, b in itertools.product(grid.get("bm25_k1", [index.settings.bm25_k1]), grid.get("bm25_b", [index.settings.bm25_b])):
-        bm = BM25(k1, b).index(chunk_tokens)
-        lexical[k1, b] = [bm.search(expand_spellings(t, bm.vocab), depth) for t in q_tokens]
-    keys = list(grid)
-    results = []
-    for combo in tqdm(list(itertools.product(*(grid[k] for k in keys))), file=sys.stderr, disable=not progress,
-                      desc="grid"):
-        s = replace(index.settings, **dict(zip(keys, combo)))
-        ranks = []
-        for q, lex, sem in zip(qs, lexical[s.bm25_k1, s.bm25_b], semantic):
-            d = max(s.candidates, 4 * DEPTH)
-            lex, sem = lex[:d], sem[:d]
-            fused = rrf({"bm25": [i for i, _ in lex], "dense": [i for i, _ in sem]},
-                        {"bm25": s.weight_bm25, "dense": s.weight_dense}, s.rrf_k)
-            b = {i: (r, x) for r, (i, x) in enumerate(lex, 1)}
-            dd = {i: (r, x) for r, (i, x) in enumerate(sem, 1)}
-            ranks.append(retrieval_rank(q, index, _select(index, fused, b, dd, DEPTH)))
-        results.append({**dict(zip(keys, combo)), **summarize_ranks(ranks)})
-    return sorted(results, key=lambda r: -(r["recall@1"] + r["recall@5"] + r["mrr"]))
-
-
 def sample(questions: list[Question], limit: int | None, seed: int) -> list[Question]:
     """`limit` questions drawn with `seed` (deterministic), in file order; all when limit is None."""
     if not limit or limit >= len(questions):
@@ -301,10 +260,6 @@ def add_parser(sub, common) -> None:
     p.set_defaults(func=cmd)
 
 
-GRID = {"bm25_k1": [0.9, 1.2, 1.5], "bm25_b": [0.4, 0.5, 0.75], "rrf_k": [5, 10],
-        "weight_bm25": [1.0], "weight_dense": [0.5, 0.7, 0.85], "candidates": [100]}
-
-
 def cmd(args) -> int:
     from .config import default_index_dir, default_seeds_dir
     ds = open_dataset(args.dataset, args.seeds or default_seeds_dir(), args.index or default_index_dir(), args.cache)
@@ -317,6 +272,7 @@ def cmd(args) -> int:
     pipeline = Pipeline(ds.seeds_dir, ds.index_dir, settings=with_overrides(DEFAULT, args.set), progress=True)
     head = {"dataset": ds.name, "split": args.split, "limit": args.limit, "seed": args.seed}
     if args.tune:
+        from .tuning import GRID, tune
         rows = tune(pipeline.index, qs, GRID)
         print(json.dumps({**head, "grid": rows}, indent=2) if args.json else "\n".join(
             " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()) for r in rows))
