@@ -212,11 +212,10 @@ def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], q
     return extra
 
 
-def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", searched: str | None = None,
-           abstain: bool = True) -> Answer:
+def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstain: bool = True) -> Answer:
     """A cited answer to `question`, or an abstention with the nearest passages.
     `abstain=False` answers even when unsure (the eval uses it to price abstention)."""
-    q = check_question(searched or question, index.settings.max_question_chars)
+    q = check_question(question, index.settings.max_question_chars)
     qv = dense.embed([q], index.settings)[0]
     hits = search(index, q, k=k, mode=mode, query_vector=qv)
     cands = candidates(index, with_neighbours(index, [h.chunk_id for h in hits]), q, qv)
