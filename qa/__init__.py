@@ -1,6 +1,6 @@
 """qa: cited, extractive answers from a folder of news articles."""
 from .errors import BadQuestionError, EmptyCorpusError, IndexCorruptError, QAError
-from .followup import resolve as resolve_followup
+from .answering.followup import resolve as resolve_followup
 from .pipeline import Pipeline, ask, retrieve, verify
 from .types import Answer, Article, Chunk, Citation, Hit, Location
 

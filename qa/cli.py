@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from . import bench, eval as evaluation
 from .config import default_index_dir, default_seeds_dir
 from .errors import QAError
 from .pipeline import Pipeline
@@ -28,11 +27,11 @@ def _pipeline(args, progress: bool = False) -> Pipeline:
 
 
 def cmd_index(args) -> int:
-    from . import index as index_mod
+    from . import store
     p = _pipeline(args, progress=True)
     t = time.perf_counter()
     if args.force:
-        ix = index_mod.build(p.seeds_dir, p.index_dir, p.settings, progress=True)
+        ix = store.build(p.seeds_dir, p.index_dir, p.settings, progress=True)
     else:
         ix = p.index
     m = ix.manifest
@@ -61,7 +60,7 @@ def cmd_retrieve(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from .render import answer_markdown
+    from .answering.render import answer_markdown
     p = _pipeline(args, progress=True)
     ans = p.ask(args.question, k=args.k, mode=args.mode)
     if args.json:
@@ -88,6 +87,29 @@ def cmd_check(args) -> int:
     else:
         print(f"OK: all {len(ans.citations)} citations hold")
     return 1 if problems else 0
+
+
+def cmd_eval(args) -> int:
+    from .measure import eval as evaluation
+    r = evaluation.run(args.dataset, args.seeds or default_seeds_dir(), args.index or default_index_dir(),
+                       args.cache, tuple(m.strip() for m in args.modes.split(",") if m.strip()), args.split,
+                       args.limit, args.seed, args.set, answering=not args.retrieval_only, tune=args.tune)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print(evaluation.grid_report(r) if args.tune else evaluation.report(r))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .measure import bench
+    try:
+        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
+    except ValueError:
+        raise ValueError(f"--sizes {args.sizes!r}: give whole numbers separated by commas, e.g. 10000,100000")
+    r = bench.run(args.seeds or default_seeds_dir(), args.index or default_index_dir(), args.quick, sizes)
+    print(json.dumps(r, indent=2) if args.json else bench.report(r))
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -121,8 +143,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
 
-    evaluation.add_parser(sub, _common)
-    bench.add_parser(sub, _common)
+    p = sub.add_parser("eval", help="quality: retrieval recall and answer accuracy per mode on labelled questions")
+    _common(p)
+    p.add_argument("--dataset", type=Path, default=None,
+                   help="tests/seed_questions.jsonl (default) or a SQuAD .json, e.g. ../shared/eval/squad-v2.0-dev.json")
+    p.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated (default bm25,dense,hybrid)")
+    p.add_argument("--limit", type=int, default=None, help="evaluate N questions drawn with --seed")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --limit draw (default 0)")
+    p.add_argument("--split", choices=["all", "tune", "report"], default="all",
+                   help="SQuAD articles: even positions tune, odd positions report (default all)")
+    p.add_argument("--cache", type=Path, default=None, help="where SQuAD articles and their index are kept")
+    p.add_argument("--retrieval-only", action="store_true", help="skip answering (qa.ask)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a fusion setting for this run (rrf_k, weight_bm25, weight_dense, candidates)")
+    p.add_argument("--tune", action="store_true", help="grid-search the fusion settings (hybrid retrieval)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="speed: index build, query latency by stage, cold start, scale")
+    _common(p)
+    p.add_argument("--quick", action="store_true", help="a smoke run of under a minute (seeds only, 2k chunks)")
+    p.add_argument("--sizes", default=None, help="comma-separated synthetic corpus sizes (default 10000,100000)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_bench)
     return ap
 
 

@@ -7,7 +7,7 @@ manifest, so that a changed setting triggers a rebuild instead of a silent mix.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from . import index as index_mod
+from . import store
 from .config import DEFAULT, Settings, default_index_dir, default_seeds_dir
-from .search import check_question, search
+from .retrieval.index import Index
+from .retrieval.search import check_question, search
 from .types import Answer, Hit
 
 
@@ -26,17 +27,17 @@ class Pipeline:
         self._lock = threading.Lock()
 
     @property
-    def index(self) -> index_mod.Index:
+    def index(self) -> Index:
         """The loaded index; built on first use if missing, stale or corrupt."""
         with self._lock:
             if self._index is None:
-                self._index = index_mod.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
+                self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
             return self._index
 
-    def refresh(self) -> index_mod.Index:
+    def refresh(self) -> Index:
         """Re-check the sources and reload or rebuild when they changed."""
         with self._lock:
-            self._index = index_mod.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
+            self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
             return self._index
 
     def retrieve(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
@@ -44,11 +45,11 @@ class Pipeline:
         return search(self.index, question, k, mode)
 
     def ask(self, question: str, k: int = 8, mode: str = "hybrid") -> Answer:
-        from .answer import answer
+        from .answering.answer import answer
         return answer(self.index, question, k=k, mode=mode)
 
     def verify(self, answer: Answer) -> list[str]:
-        from .cite import verify
+        from .answering.cite import verify
         return verify(answer, self.seeds_dir, self.index)
 
 

@@ -5,7 +5,7 @@ file's text as read with `open(path, encoding="utf-8").read()`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 SCHEMA = "qa.answer/1"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import qa
-from qa import ui
+from qa.chat import markup as ui
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("QA_CHROMIUM") or "/usr/bin/chromium"     # Debian's; QA_CHROMIUM for another

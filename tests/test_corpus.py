@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunking import chunk_article, sentences
-from qa.corpus import read_folder
+from qa.ingest.chunking import chunk_article, sentences
+from qa.ingest.read import read_folder
 from qa.errors import EmptyCorpusError
 
 from conftest import BOILERPLATE, SEEDS, raw
@@ -67,7 +67,7 @@ def test_duplicate_scrapes_are_grouped_and_kept_as_also_in(index, articles):
 
 
 def test_also_in_points_at_the_same_passage(index, seeds_dir):
-    from qa.lexical import words
+    from qa.text import words
     for c in index.chunks:
         for loc in c.also_in:
             dup = raw(seeds_dir, loc.doc_id)[loc.start:loc.end]

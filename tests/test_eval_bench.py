@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from qa import eval as evaluation
+from qa.measure import eval as evaluation, judge
 from conftest import REPO, raw
 
 RATES = ("recall@1", "recall@5", "recall@20", "mrr", "first_citation_accuracy", "citations_valid")
@@ -51,12 +51,12 @@ def test_a_hit_counts_only_inside_the_gold_region(index, seeds_dir):
     answer = "the director of the Center of Strategic Analysis"
     at = text.index(answer)
     whole = evaluation.Question("pukhov", "Who is Ruslan Pukhov?", (answer.upper(),), ((doc, 0, len(text)),))
-    assert evaluation.right(whole, index, doc, at - 10, at + len(answer) + 5)     # case is ignored
-    assert not evaluation.right(whole, index, doc, at + 5, at + len(answer) + 5)  # answer cut: not inside
+    assert judge.right(whole, index, doc, at - 10, at + len(answer) + 5)     # case is ignored
+    assert not judge.right(whole, index, doc, at + 5, at + len(answer) + 5)  # answer cut: not inside
     elsewhere = evaluation.Question("pukhov", "?", (answer,), ((doc, 0, at),))
-    assert not evaluation.right(elsewhere, index, doc, 0, len(text))            # outside the gold paragraph
+    assert not judge.right(elsewhere, index, doc, 0, len(text))            # outside the gold paragraph
     other = evaluation.Question("pukhov", "?", (answer,), (("002_5d75630997774f8f", 0, 10**9),))
-    assert not evaluation.right(other, index, doc, 0, len(text))                # not a gold article
+    assert not judge.right(other, index, doc, 0, len(text))                # not a gold article
 
 
 def test_bad_overrides_are_refused():

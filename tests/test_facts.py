@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.facts import dates, names, quantities, same_date, spelled_alike
-from qa.search import expand_spellings
+from qa.answering.facts import dates, names, quantities, same_date, spelled_alike
+from qa.retrieval.search import expand_spellings
 
 
 @pytest.mark.parametrize("text, surface, value", [

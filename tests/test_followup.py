@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 import qa
-from qa.followup import names, resolve, topic
+from qa.answering.followup import names, resolve, topic
 
 KAYANI_ANSWER = ("Later that same week, the head of Pakistan’s armed forces, Ashfk Pervez Kayani, arrived in "
                  "Moscow on a four-day visit. [1]")

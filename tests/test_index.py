@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import index as index_mod
+from qa import store as index_mod
 from qa.config import DEFAULT, FORMAT_VERSION
 from qa.errors import EmptyCorpusError
-from qa.search import search
+from qa.retrieval.search import search
 
 from conftest import SEEDS
 

@@ -6,8 +6,8 @@ import pytest
 from rank_bm25 import BM25Plus
 
 import qa
-from qa import dense
-from qa.lexical import tokenize
+from qa.retrieval import encoder as dense
+from qa.text import tokenize
 
 from conftest import raw
 

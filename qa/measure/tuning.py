@@ -10,8 +10,9 @@ import itertools
 import sys
 from dataclasses import replace
 
-from . import dense
-from .eval import DEPTH, Question, retrieval_rank, summarize_ranks
+from ..retrieval import encoder
+from .datasets import Question
+from .judge import DEPTH, retrieval_rank, summarize_ranks
 
 GRID = {"bm25_k1": [0.9, 1.2, 1.5], "bm25_b": [0.4, 0.5, 0.75], "rrf_k": [5, 10],
         "weight_bm25": [1.0], "weight_dense": [0.5, 0.7, 0.85], "candidates": [100]}
@@ -26,11 +27,12 @@ def tune(index, questions: list[Question], grid: dict, progress: bool = True) ->
 
     from tqdm import tqdm
 
-    from .fusion import rrf
-    from .lexical import BM25, tokenize
-    from .search import _select, expand_spellings
+    from ..retrieval.fusion import rrf
+    from ..retrieval.lexical import BM25
+    from ..retrieval.search import _select, expand_spellings
+    from ..text import tokenize
     qs = [q for q in questions if q.answers]
-    vecs = dense.embed([q.question.strip() for q in qs], index.settings)
+    vecs = encoder.embed([q.question.strip() for q in qs], index.settings)
     depth = min(len(index.chunks), max(max(grid.get("candidates", [index.settings.candidates])), 4 * DEPTH))
     semantic = [index.dense.search(v, depth) for v in vecs]
     chunk_tokens = [tokenize(c.text) for c in index.chunks]

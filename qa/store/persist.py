@@ -1,4 +1,4 @@
-"""Building, persisting, checking and loading the hybrid index.
+"""Persisting and loading the index, and telling when it is stale.
 
 Layout of an index folder:
     manifest.json            format version, model, settings, source hashes, file hashes
@@ -9,60 +9,29 @@ Layout of an index folder:
     gen-<id>/sentences.npy   sentence embeddings (float32; loaded with allow_pickle=False)
 A build writes a new generation folder, then swaps `manifest.json` with an atomic
 rename, so a reader sees the old index or the new one, never half of one. Nothing
-is pickled. A missing, stale (a source added, changed or removed; settings
-changed) or corrupt (a file whose hash does not match) index is rebuilt, and the
-reason is logged.
+is pickled. Every file is checked against its size and sha256 in the manifest
+before it is parsed.
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import json
-import logging
 import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from . import dense
-from .align import Aligner
-from .chunking import chunk_article
-from .config import DEFAULT, FORMAT_VERSION, Settings
-from .corpus import read_folder
-from .errors import IndexCorruptError
-from .lexical import BM25, tokenize
-from .types import Article, Chunk, Location
-
-log = logging.getLogger("qa")
-
-
-class Index:
-    """A loaded index: articles, chunks, BM25, faiss, and sentence vectors."""
-
-    def __init__(self, articles, chunks, bm25, dense_index, sentence_spans, sentence_vectors,
-                 settings: Settings, manifest: dict, seeds_dir: Path):
-        self.articles: dict[str, Article] = {a.doc_id: a for a in articles}
-        self.chunks: list[Chunk] = chunks
-        self.bm25: BM25 = bm25
-        self.dense: dense.DenseIndex = dense_index
-        self.sentence_spans: list[tuple[str, int, int]] = sentence_spans
-        self.sentence_vectors: np.ndarray = sentence_vectors
-        self.sentence_row = {span: i for i, span in enumerate(sentence_spans)}
-        self.settings = settings
-        self.manifest = manifest
-        self.seeds_dir = Path(seeds_dir)
-        self._aligners: dict[str, Aligner] = {}
-
-    def aligner(self, doc_id: str) -> Aligner:
-        """Word alignment of an article with its duplicate scrapes (cached)."""
-        if doc_id not in self._aligners:
-            dups = [a for a in self.articles.values() if a.duplicate_of == doc_id]
-            self._aligners[doc_id] = Aligner(self.articles[doc_id], dups)
-        return self._aligners[doc_id]
+from ..config import DEFAULT, FORMAT_VERSION, Settings
+from ..errors import IndexCorruptError
+from ..retrieval.dense import DenseIndex
+from ..retrieval.index import Index
+from ..retrieval.lexical import BM25
+from ..types import Article, Chunk, Location
 
 
 def source_hashes(seeds_dir: Path, settings: Settings) -> dict[str, str]:
@@ -77,43 +46,6 @@ def source_hashes(seeds_dir: Path, settings: Settings) -> dict[str, str]:
     return out
 
 
-def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
-    """Read, clean, chunk, embed and persist; returns the loaded index."""
-    seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
-    hashes = source_hashes(seeds_dir, settings)
-    articles, skipped = read_folder(seeds_dir, settings)
-    canon = [a for a in articles if a.duplicate_of is None]
-    chunks: list[Chunk] = []
-    for a in canon:
-        aligner = Aligner(a, [d for d in articles if d.duplicate_of == a.doc_id])
-        for c in chunk_article(a, len(chunks), settings):
-            chunks.append(replace(c, also_in=aligner.locate(c.start, c.end)))
-    tokens = [tokenize(c.text) for c in chunks]
-    bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokens)
-    if progress:
-        log.info("embedding %d chunks of %d articles", len(chunks), len(canon))
-    vectors = dense.embed([c.text for c in chunks], settings, progress)
-    dindex = dense.DenseIndex(vectors.shape[1]).index(vectors)
-    sent_spans = sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences})
-    if progress:
-        log.info("embedding %d sentences for answer selection", len(sent_spans))
-    texts = {a.doc_id: a.text for a in canon}
-    sent_vecs = dense.embed([texts[d][s:e] for d, s, e in sent_spans], settings, progress)
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "model": {"name": settings.model_name, "dim": int(vectors.shape[1])},
-        "settings": settings.index_fingerprint(),
-        "bm25": {"variant": "BM25 with idf log((N+1)/df)", "k1": settings.bm25_k1, "b": settings.bm25_b},
-        "sources": hashes,
-        "skipped": skipped,
-        "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(chunks),
-                   "sentences": len(sent_spans)},
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    _persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs)
-    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, manifest, seeds_dir)
-
-
 def _article_record(a: Article) -> dict:
     d = asdict(a)
     d.pop("text")
@@ -121,7 +53,7 @@ def _article_record(a: Article) -> dict:
     return d
 
 
-def _persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs) -> None:
+def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs) -> None:
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -221,7 +153,7 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
         sent_spans = [(r["doc_id"], r["start"], r["end"]) for r in
                       map(json.loads, (gen / "sentences.jsonl").read_text(encoding="utf-8").splitlines())]
         bm25, _ = BM25.load(gen / "bm25.jsonl")
-        dindex = dense.DenseIndex.load(gen / "dense.faiss")
+        dindex = DenseIndex.load(gen / "dense.faiss")
         sent_vecs = np.load(gen / "sentences.npy", allow_pickle=False)
     except IndexCorruptError:
         raise
@@ -230,15 +162,3 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
     if len(dindex) != len(chunks) or bm25.n_docs != len(chunks) or len(sent_vecs) != len(sent_spans):
         raise IndexCorruptError(f"index at {index_dir} is inconsistent (chunk counts differ between files)")
     return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, m, seeds_dir)
-
-
-def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
-    """Load the index, or build it when it is missing, stale or corrupt (saying why)."""
-    reason = stale_reason(seeds_dir, index_dir, settings)
-    if reason is None:
-        try:
-            return load(seeds_dir, index_dir, settings)
-        except IndexCorruptError as e:
-            reason = str(e)
-    log.warning("building the index in %s: %s", index_dir, reason)
-    return build(seeds_dir, index_dir, settings, progress)

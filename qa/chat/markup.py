@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .render import answer_markdown
-from .types import Answer, Article, Citation, Hit
+from ..answering.render import answer_markdown
+from ..types import Answer, Article, Citation, Hit
 
 SHOW_QUESTION_CHARS = 400        # a longer question is shown cut, with its length
 CONTEXT_CHARS = 260              # article text shown around a quote when no passage holds it

@@ -1,7 +1,7 @@
 """Plain-text / Markdown rendering of an answer (the CLI's output and the chat's Markdown export)."""
 from __future__ import annotations
 
-from .types import Answer
+from ..types import Answer
 
 
 def _quote_block(text: str) -> str:

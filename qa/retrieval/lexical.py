@@ -1,4 +1,4 @@
-"""Lexical retrieval: a BM25 tokenizer and a sparse BM25 index.
+"""Lexical retrieval: a sparse BM25 index over the tokens of `qa.text.tokenize`.
 
 Scoring is BM25 with the always-positive idf log((N + 1) / df), the idf of
 rank_bm25's BM25Plus (Lv & Zhai 2011) with delta = 0. Plain BM25Okapi gives a
@@ -14,42 +14,9 @@ Left out: BM25 variants other than this one, query-time parameter changes.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from pathlib import Path
 
 import numpy as np
-import Stemmer
-
-_STEM = Stemmer.Stemmer("english")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-# A compact English stopword list (function words only; no content words).
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its itself
-just me more most my myself no nor not now of off on once only or other our ours ourselves out
-over own same she should so some such than that the their theirs them themselves then there
-these they this those through to too under until up very was we were what when where which
-while who whom why will with would you your yours yourself yourselves s t d ll m re ve also
-""".split())
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents so that 'Clarín' and 'clarin' meet."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
-def words(text: str) -> list[str]:
-    """Lower-cased, accent-folded word tokens, stopwords kept (for phrase and overlap checks)."""
-    return _WORD.findall(fold(text))
-
-
-def tokenize(text: str) -> list[str]:
-    """BM25 tokens: folded words, stopwords dropped, Snowball-stemmed."""
-    return _STEM.stemWords([w for w in words(text) if w not in STOPWORDS])
 
 
 class BM25:

@@ -13,8 +13,8 @@ import re
 
 import pysbd
 
-from .config import DEFAULT, Settings
-from .types import Article, Chunk
+from ..config import DEFAULT, Settings
+from ..types import Article, Chunk
 
 _SEGMENTER = pysbd.Segmenter(language="en", clean=False, char_span=True)
 

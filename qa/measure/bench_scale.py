@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench import SQUAD, rss_mb, seed_questions, squad_articles, stats
-from .config import DEFAULT
+from ..config import DEFAULT
+from .common import SQUAD, rss_mb, seed_questions, squad_articles, stats
+
 
 class _SyntheticChunks:
     """A lazy list of placeholder chunks (50 per synthetic article) for a synthetic Index."""
@@ -26,7 +27,7 @@ class _SyntheticChunks:
         return self.n
 
     def __getitem__(self, i: int):
-        from .types import Chunk
+        from ..types import Chunk
         d, j = divmod(int(i), self.per_doc)
         return Chunk(chunk_id=int(i), doc_id=f"syn{d}", start=j * 100, end=j * 100 + 90, text="", sentences=())
 
@@ -35,7 +36,7 @@ def sentence_pool(seeds_dir: Path, quick: bool) -> tuple[list[list[str]], str]:
     """Tokenised sentences of the SQuAD dev articles (or of the seeds), and which source it was."""
     import re
 
-    from .lexical import tokenize
+    from ..text import tokenize
     texts, source = ([], "seeds") if quick else ([t for _, t in squad_articles()], "SQuAD v1.1 dev articles")
     if not texts:
         texts, source = [p.read_text(encoding="utf-8") for p in sorted(Path(seeds_dir).glob("*.txt"))], "seeds"
@@ -73,11 +74,13 @@ def bench_scale(n: int, pool: list[list[str]], questions: list[str], rank_bm25_q
     import faiss
     import rank_bm25
 
-    from . import dense
-    from .index import Index
-    from .lexical import BM25, tokenize
-    from .search import search
-    from .types import Article
+    from ..retrieval import encoder
+    from ..retrieval.dense import DenseIndex
+    from ..retrieval.index import Index
+    from ..retrieval.lexical import BM25
+    from ..retrieval.search import search
+    from ..text import tokenize
+    from ..types import Article
     s = DEFAULT
     _quiet_bm25s()
     rng = np.random.default_rng(n)
@@ -85,9 +88,9 @@ def bench_scale(n: int, pool: list[list[str]], questions: list[str], rank_bm25_q
     bm25, t_bm25 = _timed(lambda: BM25(s.bm25_k1, s.bm25_b).index(tokens))
     bm = bm25s.BM25(k1=s.bm25_k1, b=s.bm25_b, method="atire", idf_method="bm25+")
     _, t_peer = _timed(lambda: bm.index(tokens, show_progress=False))
-    dim = dense.encoder().get_embedding_dimension()
+    dim = encoder.encoder().get_embedding_dimension()
     vecs = clustered_vectors(n, dim, seed=n)
-    ours, t_dense = _timed(lambda: dense.DenseIndex(dim).index(vecs))
+    ours, t_dense = _timed(lambda: DenseIndex(dim).index(vecs))
     exact = faiss.IndexFlatIP(dim)
     exact.add(vecs)
     chunks = _SyntheticChunks(n)
@@ -96,7 +99,7 @@ def bench_scale(n: int, pool: list[list[str]], questions: list[str], rank_bm25_q
     ix = Index(arts, chunks, bm25, ours, [], np.zeros((0, dim), np.float32), s, {}, Path("."))
     del vecs
     stages = {k: [] for k in ("total", "bm25", "embed", "dense", "fusion")}
-    qvecs = dense.embed(questions)
+    qvecs = encoder.embed(questions)
     qtoks = [tokenize(q) for q in questions]
     search(ix, questions[0], 5)
     for q in questions:
@@ -141,7 +144,7 @@ def bm25_agreement(index) -> dict:
     import bm25s
     import rank_bm25
 
-    from .lexical import tokenize
+    from ..text import tokenize
     s = index.settings
     _quiet_bm25s()
     tokens = [tokenize(c.text) for c in index.chunks]

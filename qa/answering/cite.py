@@ -10,7 +10,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from .types import Answer, Citation
+from ..types import Answer, Citation
 
 _SAFE_ID = re.compile(r"^[\w.\-]+$")
 

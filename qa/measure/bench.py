@@ -2,7 +2,7 @@
 
 Every figure comes from this run on this machine; where a ratio is given, its
 baseline ran in the same run on the same input:
-- build: chunks/s of `qa.index.build` end to end against the bare encoder on
+- build: chunks/s of `qa.store.build` end to end against the bare encoder on
   the same chunk and sentence texts (in a child process, for a clean peak RSS);
 - warm queries on the seed index: p50/p95/p99 of retrieve per mode, split into
   BM25, query embedding, dense search and fusion, and of `ask` (answer selection
@@ -19,71 +19,51 @@ Left out: throughput under concurrent load (the chat serialises model calls).
 from __future__ import annotations
 
 import json
+import logging
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from ..config import DEFAULT, PROJECT_ROOT
+from .common import rss_mb, seed_questions, squad_articles, stats
 
-from .config import DEFAULT, PROJECT_ROOT
-
-SQUAD = PROJECT_ROOT.parent / "shared" / "eval" / "squad-v1.1-dev.json"
-FALLBACK_QUESTIONS = ["Why was Putin's visit cancelled?", "Who is Ruslan Pukhov?", "When did Kayani arrive in Moscow?",
-                      "What does Gazprom want in Pakistan?", "How big is Russia's share of the arms trade?"]
-
-
-def stats(seconds: list[float]) -> dict:
-    """p50/p95/p99 and mean in milliseconds."""
-    if not seconds:
-        return {"n": 0}
-    ms = np.asarray(seconds) * 1000.0
-    return {"n": int(ms.size), "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-            "p99": float(np.percentile(ms, 99)), "mean": float(ms.mean())}
-
-
-def rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def seed_questions() -> list[str]:
-    path = PROJECT_ROOT / "tests" / "seed_questions.jsonl"
-    if path.exists():
-        return [json.loads(x)["question"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return list(FALLBACK_QUESTIONS)
-
+log = logging.getLogger("qa")
 
 # ---- build ---------------------------------------------------------------------------------------
 
-def _child(*args: str, timeout: float = 3600) -> dict:
+def _child(name: str, *args: str, timeout: float = 3600) -> dict:
+    """Run `name` in a fresh interpreter (`python -m qa.measure.bench name out.json args`)."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "qa.bench", *args], capture_output=True, text=True,
-                         timeout=timeout, env=env, cwd=str(PROJECT_ROOT))
-    if out.returncode != 0:
-        raise RuntimeError(f"bench child {args[0]} failed: {out.stderr.strip()[-800:]}")
-    return {**json.loads(out.stdout.strip().splitlines()[-1]), "wall_s": time.perf_counter() - t}
+    with tempfile.TemporaryDirectory(prefix="qa-bench-child-") as tmp:
+        result = Path(tmp) / "result.json"
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "qa.measure.bench", name, str(result), *args],
+                             capture_output=True, text=True, timeout=timeout, env=env, cwd=str(PROJECT_ROOT))
+        wall = time.perf_counter() - t
+        if out.returncode != 0 or not result.exists():
+            raise RuntimeError(f"bench child {name} failed: {out.stderr.strip()[-800:]}")
+        return {**json.loads(result.read_text(encoding="utf-8")), "wall_s": wall}
 
 
 def _child_build(corpus: str, index_dir: str) -> dict:
-    from . import dense, index
+    from ..retrieval import encoder
+    from ..store import build
     t = time.perf_counter()
-    dense.encoder()
+    encoder.encoder()
     load_s, rss_loaded = time.perf_counter() - t, rss_mb()
     t = time.perf_counter()
-    ix = index.build(Path(corpus), Path(index_dir), DEFAULT)
+    ix = build(Path(corpus), Path(index_dir), DEFAULT)
     build_s, rss_built = time.perf_counter() - t, rss_mb()
     chunks = [c.text for c in ix.chunks]
     sents = [ix.articles[d].text[s:e] for d, s, e in ix.sentence_spans]
     t = time.perf_counter()
-    dense.embed(chunks)
+    encoder.embed(chunks)
     raw_chunks_s = time.perf_counter() - t
     t = time.perf_counter()
-    dense.embed(sents)
+    encoder.embed(sents)
     raw_sents_s = time.perf_counter() - t
     return {"model_load_s": load_s, "build_s": build_s, "chunks": len(chunks), "sentences": len(sents),
             "chars": sum(len(a.text) for a in ix.articles.values()), "raw_encode_chunks_s": raw_chunks_s,
@@ -91,19 +71,11 @@ def _child_build(corpus: str, index_dir: str) -> dict:
 
 
 def bench_build(corpus: Path, work: Path) -> dict:
-    r = _child("--child", "build", str(corpus), str(work / "build-index"))
+    r = _child("build", str(corpus), str(work / "build-index"))
     raw = r["raw_encode_chunks_s"] + r["raw_encode_sentences_s"]
     r.update(chunks_per_s=r["chunks"] / r["build_s"], raw_chunks_per_s=r["chunks"] / r["raw_encode_chunks_s"],
              encoder_share=raw / r["build_s"], overhead_ratio=r["build_s"] / raw, corpus=str(corpus))
     return r
-
-
-def squad_articles(n: int | None = None) -> list[tuple[str, str]]:
-    """(title, text) of the SQuAD v1.1 dev articles, or [] when ../shared/eval is absent."""
-    if not SQUAD.exists():
-        return []
-    docs = json.loads(SQUAD.read_text(encoding="utf-8"))["documents"]
-    return [(d["title"].replace("_", " "), d["text"]) for d in docs[:n]]
 
 
 def build_corpus(work: Path, seeds_dir: Path, quick: bool) -> Path:
@@ -126,7 +98,7 @@ STAGES = {"hybrid": ("total", "bm25", "embed", "dense", "fusion"), "bm25": ("tot
 
 def bench_queries(pipeline, questions: list[str], repeats: int) -> dict:
     """Warm latency of retrieve (per mode, by stage) and ask on the pipeline's index."""
-    from .search import search
+    from ..retrieval.search import search
     ix = pipeline.index
     search(ix, questions[0], 5)            # warm the model and caches
     out = {"chunks": len(ix.chunks), "questions": len(questions), "repeats": repeats, "retrieve": {}}
@@ -160,14 +132,14 @@ def bench_queries(pipeline, questions: list[str], repeats: int) -> dict:
 
 
 def _child_cold(seeds: str, index_dir: str, question: str) -> dict:
-    """Runs in a fresh process (qa already imported by `-m qa.bench`): load, model, first answer."""
-    import qa
+    """Runs in a fresh process (qa already imported by `-m qa.measure.bench`): load, model, first answer."""
+    from ..pipeline import Pipeline
     t1 = time.perf_counter()
-    p = qa.Pipeline(seeds, index_dir)
+    p = Pipeline(seeds, index_dir)
     p.index
     t2 = time.perf_counter()
-    from . import dense
-    dense.encoder()
+    from ..retrieval import encoder
+    encoder.encoder()
     t3 = time.perf_counter()
     ans = p.ask(question)
     t4 = time.perf_counter()
@@ -176,7 +148,7 @@ def _child_cold(seeds: str, index_dir: str, question: str) -> dict:
 
 
 def bench_cold(seeds: Path, index_dir: Path, question: str) -> dict:
-    r = _child("--child", "cold", str(seeds), str(index_dir), question)
+    r = _child("cold", str(seeds), str(index_dir), question)
     r["startup_and_import_s"] = r["wall_s"] - r["load_index_s"] - r["load_model_s"] - r["first_answer_s"]
     return r
 
@@ -186,12 +158,12 @@ def bench_cold(seeds: Path, index_dir: Path, question: str) -> dict:
 def run(seeds_dir: Path, index_dir: Path, quick: bool = False, sizes: list[int] | None = None,
         progress: bool = True) -> dict:
     """Every section of the benchmark; `quick` is a smoke run of well under a minute."""
+    from ..pipeline import Pipeline
     from .bench_scale import bench_scale, bm25_agreement, scale_questions, sentence_pool
-    from .pipeline import Pipeline
 
     def say(msg):
         if progress:
-            print(f"bench: {msg}", file=sys.stderr, flush=True)
+            log.info("bench: %s", msg)
 
     sizes = sizes or ([2_000] if quick else [10_000, 100_000])
     out = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
@@ -259,27 +231,7 @@ def report(r: dict) -> str:
     return "\n".join(lines)
 
 
-def add_parser(sub, common) -> None:
-    p = sub.add_parser("bench", help="speed: index build, query latency by stage, cold start, scale")
-    common(p)
-    p.add_argument("--quick", action="store_true", help="a smoke run of under a minute (seeds only, 2k chunks)")
-    p.add_argument("--sizes", default=None, help="comma-separated synthetic corpus sizes (default 10000,100000)")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.set_defaults(func=cmd)
-
-
-def cmd(args) -> int:
-    from .config import default_index_dir, default_seeds_dir
-    try:
-        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
-    except ValueError:
-        raise ValueError(f"--sizes {args.sizes!r}: give whole numbers separated by commas, e.g. 10000,100000")
-    r = run(args.seeds or default_seeds_dir(), args.index or default_index_dir(), args.quick, sizes)
-    print(json.dumps(r, indent=2) if args.json else report(r))
-    return 0
-
-
-if __name__ == "__main__":           # child processes of the benchmark
-    if len(sys.argv) >= 3 and sys.argv[1] == "--child":
-        fn = {"build": _child_build, "cold": _child_cold}[sys.argv[2]]
-        print(json.dumps(fn(*sys.argv[3:])))
+if __name__ == "__main__":           # a child process of the benchmark: name, result file, arguments
+    _name, _result, *_args = sys.argv[1:]
+    _out = {"build": _child_build, "cold": _child_cold}[_name](*_args)
+    Path(_result).write_text(json.dumps(_out), encoding="utf-8")

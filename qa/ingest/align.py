@@ -12,8 +12,8 @@ import bisect
 import re
 from difflib import SequenceMatcher
 
-from .lexical import _WORD, fold
-from .types import Article, Location
+from ..text import WORD, fold
+from ..types import Article, Location
 
 MIN_ALIGNED = 0.8
 _TRAIL = re.compile(r"[^\s\w]*")
@@ -23,7 +23,7 @@ def body_words(article: Article) -> tuple[list[str], list[tuple[int, int]]]:
     """Folded words of the body and their character spans in the raw text."""
     toks, spans = [], []
     for s, e in article.body:
-        for m in _WORD.finditer(article.text, s, e):
+        for m in WORD.finditer(article.text, s, e):
             toks.append(fold(m.group()))
             spans.append(m.span())
     return toks, spans

@@ -14,12 +14,12 @@ import time
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from . import dense
-from .errors import BadQuestionError
+from ..errors import BadQuestionError
+from ..text import tokenize
+from ..types import Hit
+from . import encoder
 from .fusion import rrf
 from .index import Index
-from .lexical import tokenize
-from .types import Hit
 
 MODES = ("hybrid", "bm25", "dense")
 
@@ -106,7 +106,7 @@ def search(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     t_bm25 = time.perf_counter()
     if mode in ("hybrid", "dense"):
         if query_vector is None:
-            query_vector = dense.embed([q], index.settings)[0]
+            query_vector = encoder.embed([q], index.settings)[0]
         t_embed = time.perf_counter()
         semantic = index.dense.search(query_vector, depth)
     else:

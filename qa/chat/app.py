@@ -1,0 +1,207 @@
+"""The chat as a Gradio app over one pipeline: its layout, its events, and the `/ask` API endpoint.
+
+Every reply is quotes from the articles with [n] markers and, under it, a card
+per source (`markup.py`). Follow-up questions are rewritten against the
+conversation and the reply says what was searched. The same answering function
+is the API endpoint "ask", which returns the answer as JSON (the schema
+`python -m qa check` verifies).
+
+Served: this app only, on 127.0.0.1 unless the caller says otherwise; no share
+link, no extra file paths, the seeds and index folders blocked, monitoring and
+analytics off. The model is not thread-safe, so every event that uses it shares
+one concurrency id with a limit of 1, and the queue is bounded.
+"""
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+from types import SimpleNamespace
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from ..answering.followup import resolve as resolve_followup  # noqa: E402
+from ..errors import BadQuestionError  # noqa: E402
+from ..pipeline import Pipeline  # noqa: E402
+from ..types import Answer  # noqa: E402
+from . import markup  # noqa: E402
+
+log = logging.getLogger("qa.app")
+
+EXAMPLES = [
+    "Why was Putin's visit cancelled?",
+    "When was Putin's visit to Pakistan scheduled?",
+    "When did Kayani arrive in Moscow?",
+    "What did Gazprom want?",
+    "Who is Ruslan Pukhov?",
+    "What is the capital of France?",
+]
+MODES = ["hybrid", "bm25", "dense"]
+DEFAULT_K, MAX_K = 8, 20
+THEME = dict(primary_hue="blue", neutral_hue="slate",      # local fonts only: nothing fetched from a CDN
+             font=["Inter", "Segoe UI", "Helvetica Neue", "Arial", "sans-serif"],
+             font_mono=["ui-monospace", "SFMono-Regular", "Consolas", "Liberation Mono", "monospace"])
+MODEL = "model"          # the concurrency id of every event that runs the model
+QUEUE_SIZE = 16          # waiting requests beyond this are refused at once
+
+
+def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, earlier=()) -> Answer:
+    """The cited answer to `question`; a follow-up is first rewritten against `earlier` turns,
+    (question searched, answer text) pairs or plain questions. Raises ValueError on bad input."""
+    if not isinstance(question, str):
+        raise BadQuestionError("the question must be text")
+    if mode not in MODES:
+        raise ValueError(f"unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}")
+    try:
+        k = int(k)
+    except (TypeError, ValueError):
+        raise ValueError(f"the number of passages must be a whole number from 1 to {MAX_K}") from None
+    if not 1 <= k <= MAX_K:
+        raise ValueError(f"the number of passages must be from 1 to {MAX_K}, not {k}")
+    searched = resolve_followup(question, list(earlier or ()))
+    answer = pipeline.ask(searched, k=k, mode=mode)
+    return dataclasses.replace(answer, question=question.strip())
+
+
+def layout(pipeline: Pipeline) -> SimpleNamespace:
+    """The page's components (inside an open gr.Blocks): chat, question box, controls, downloads."""
+    articles = pipeline.index.articles
+    n_articles = sum(1 for a in articles.values() if not a.duplicate_of)
+    folded = f" ({len(articles)} files; duplicate scrapes folded in)" if len(articles) > n_articles else ""
+    ui = SimpleNamespace(turns=gr.State([]))
+    gr.HTML(f"<h2 style='margin:.2em 0'>Ask the articles</h2><div class='qa-searched'>Answers are quotes "
+            f"from {n_articles} news articles{folded}, each cited to its exact characters; nothing is "
+            "generated. When the articles do not say, you are told so.</div>")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            ui.chat = gr.Chatbot(
+                show_label=False, height="70vh", min_height=420, render_markdown=False, latex_delimiters=[],
+                sanitize_html=True, allow_tags=False, feedback_options=None, buttons=[],
+                placeholder="Ask about the articles, or pick an example.",
+                examples=[{"text": q} for q in EXAMPLES[:4]], elem_id="qa-chat")
+            with gr.Row():
+                ui.box = gr.Textbox(show_label=False, placeholder="Ask a question about the articles…",
+                                    scale=6, lines=1, max_lines=6, autofocus=True, elem_id="qa-question")
+                ui.send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+        with gr.Column(scale=1, min_width=280):
+            ui.examples = gr.Dataset(components=[ui.box], samples=[[q] for q in EXAMPLES],
+                                     label="Example questions", layout="table", elem_id="qa-examples")
+            ui.mode = gr.Radio(MODES, value="hybrid", label="Retrieval",
+                               info="hybrid fuses BM25 keywords and MiniLM embeddings")
+            ui.k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to read")
+            ui.dl_json = gr.DownloadButton("Download answer (JSON)", interactive=False, size="sm",
+                                           elem_id="qa-download-json")
+            ui.dl_md = gr.DownloadButton("Download answer (Markdown)", interactive=False, size="sm",
+                                         elem_id="qa-download-md")
+            ui.clear = gr.Button("New conversation", size="sm", elem_id="qa-new")
+            with gr.Accordion("The articles", open=False):
+                gr.HTML(markup.corpus_html(articles.values()))
+    return ui
+
+
+def responder(pipeline: Pipeline, exports: str):
+    """The chat turn: (message, chat, turns, mode, k) -> (chat, textbox, turns, json file, markdown file)."""
+    articles = pipeline.index.articles
+
+    def article_text(doc_id: str) -> str | None:
+        art = articles.get(doc_id)
+        return art.text if art else None
+
+    def respond(message, chat, turns, mode, k):
+        chat, turns = list(chat or []), list(turns or [])
+        message = message if isinstance(message, str) else ""
+        if message.strip():
+            chat.append({"role": "user", "content": markup.user_html(message)})
+        keep = gr.update()
+        try:
+            answer = answer_for(pipeline, message, mode, k, turns)
+            reply = markup.answer_html(answer, article_text, pipeline.verify(answer), int(k))
+            js, md = markup.export_files(answer, exports)
+        except ValueError as e:                       # BadQuestionError and bad controls
+            chat.append({"role": "assistant", "content": markup.error_html(str(e))})
+            return chat, keep, turns, keep, keep
+        except Exception:                             # a bug: log it, never show a traceback
+            log.exception("answering %r failed", message[:200])
+            chat.append({"role": "assistant", "content": markup.error_html(
+                "something went wrong while answering; the details are in the server log")})
+            return chat, keep, turns, keep, keep
+        chat.append({"role": "assistant", "content": reply})
+        turns.append((answer.searched, answer.text))
+        return (chat, "", turns, gr.DownloadButton(value=js, interactive=True),
+                gr.DownloadButton(value=md, interactive=True))
+
+    return respond
+
+
+def wire_events(ui: SimpleNamespace, respond) -> None:
+    """Ask on Enter, on the button, on an example; start over on "New conversation"."""
+    def respond_example(sample, chat, turns, mode, k):
+        return respond(sample[0] if sample else "", chat, turns, mode, k)
+
+    def respond_placeholder(chat, turns, mode, k, evt: gr.SelectData):
+        text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
+        return respond(text, chat, turns, mode, k)
+
+    def reset():
+        off = gr.DownloadButton(value=None, interactive=False)
+        return [], [], off, off, ""
+
+    controls = [ui.chat, ui.turns, ui.mode, ui.k]
+    outputs = [ui.chat, ui.box, ui.turns, ui.dl_json, ui.dl_md]
+    model = dict(concurrency_id=MODEL, concurrency_limit=1, api_visibility="private")
+    ui.box.submit(respond, [ui.box, *controls], outputs, **model)
+    ui.send.click(respond, [ui.box, *controls], outputs, **model)
+    ui.examples.click(respond_example, [ui.examples, *controls], outputs, **model)
+    ui.chat.example_select(respond_placeholder, controls, outputs, **model)
+    cleared = [ui.chat, ui.turns, ui.dl_json, ui.dl_md, ui.box]
+    ui.clear.click(reset, None, cleared, queue=False, api_visibility="private")
+    ui.chat.clear(reset, None, cleared, queue=False, api_visibility="private")
+
+
+def api_endpoint(pipeline: Pipeline) -> None:
+    """The `/ask` endpoint (gradio_client, "Use via API"): the chat's answer as JSON."""
+    def ask(question: str, mode: str = "hybrid", k: int = DEFAULT_K, earlier: list[str] | None = None) -> dict:
+        """Answer a question from the articles with cited quotes (the chat's answer, as JSON).
+
+        Args:
+            question: the question, at most 1,000 characters
+            mode: retrieval mode: hybrid (default), bm25 or dense
+            k: number of passages to read the answer from, 1 to 20 (default 8)
+            earlier: the conversation's earlier questions, oldest first, to resolve a follow-up
+        Returns:
+            the answer: text with [n] markers, citations (doc_id, title, start, end, quote,
+            also_in), abstained, searched, notes, passages, mode and schema; the JSON that
+            `python -m qa check` verifies
+        """
+        try:
+            return answer_for(pipeline, question, mode, k, earlier or ()).to_dict()
+        except ValueError as e:
+            raise gr.Error(str(e), title="Bad question", print_exception=False) from None
+
+    gr.api(ask, api_name="ask", concurrency_id=MODEL, concurrency_limit=1)
+
+
+def build(pipeline: Pipeline) -> gr.Blocks:
+    """The chat app over `pipeline` (not launched)."""
+    exports = tempfile.mkdtemp(prefix="qa-exports-")
+    atexit.register(shutil.rmtree, exports, ignore_errors=True)
+    with gr.Blocks(title="qa · ask the articles", analytics_enabled=False) as demo:
+        ui = layout(pipeline)
+        wire_events(ui, responder(pipeline, exports))
+        api_endpoint(pipeline)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
+    return demo
+
+
+def launch(demo: gr.Blocks, pipeline: Pipeline, host: str, port: int) -> None:
+    """Serve `demo` without blocking: only the app, nothing of the articles or the index folders."""
+    demo.launch(server_name=host, server_port=port, share=False, inbrowser=False, show_error=False,
+                blocked_paths=[str(pipeline.seeds_dir), str(pipeline.index_dir)], max_file_size="1mb",
+                enable_monitoring=False, ssr_mode=False, mcp_server=False, pwa=False,
+                footer_links=["api"], css=markup.CSS, theme=gr.themes.Default(**THEME), quiet=True,
+                prevent_thread_lock=True)

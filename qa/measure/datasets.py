@@ -1,0 +1,113 @@
+"""Labelled question sets: the seed questions and SQuAD-format files.
+
+The seed questions (`tests/seed_questions.jsonl`: id, question, answers, doc_ids;
+no answers = unanswerable) are judged against the seed articles. A SQuAD file in
+`../shared/eval/` (read from there, never copied) is indexed once into a cache
+folder (`--cache`, default `$TMPDIR/qa-eval-cache`): each article becomes
+`<id>.txt` = title line, blank line, article text, so the usual `qa.store`
+builds, persists and reloads it. SQuAD articles have a fixed split: even
+positions in the file "tune", odd positions "report".
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import PROJECT_ROOT
+
+SEED_QUESTIONS = PROJECT_ROOT / "tests" / "seed_questions.jsonl"
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: tuple[str, ...]                  # empty: the articles do not answer it
+    gold: tuple[tuple[str, int, int], ...]    # (doc_id, start, end) regions where an answer counts
+    split: str = "all"
+
+
+@dataclass
+class Dataset:
+    name: str
+    questions: list[Question]
+    seeds_dir: Path
+    index_dir: Path
+
+
+def load_seeds(path: Path, seeds_dir: Path, index_dir: Path) -> Dataset:
+    """The labelled seed questions; the gold region of each is the whole of each listed article."""
+    qs = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            gold = tuple((doc, 0, 1 << 62) for doc in d.get("doc_ids") or ())
+            qs.append(Question(d["id"], d["question"], tuple(d.get("answers") or ()), gold))
+    return Dataset(Path(path).name, qs, Path(seeds_dir), Path(index_dir))
+
+
+def safe_id(doc_id: str, taken: set[str]) -> str:
+    """A file-name-safe article id (what qa.verify accepts), unique within `taken`."""
+    base = re.sub(r"[^\w.\-]", "_", doc_id).lstrip(".") or "doc"
+    out, n = base, 1
+    while out in taken:
+        n += 1
+        out = f"{base}_{n}"
+    taken.add(out)
+    return out
+
+
+def load_squad(path: Path, cache: Path) -> Dataset:
+    """A SQuAD-format file, its articles written once under `cache` as .txt files."""
+    raw = Path(path).read_bytes()
+    data = json.loads(raw)
+    root = Path(cache) / f"{Path(path).stem}-{hashlib.sha256(raw).hexdigest()[:10]}"
+    articles = root / "articles"
+    ids, taken, regions = {}, set(), {}
+    for pos, doc in enumerate(data["documents"]):
+        did = ids[doc["id"]] = safe_id(doc["id"], taken)
+        head = (doc.get("title") or doc["id"]).replace("_", " ") + "\n\n"
+        text = head + doc["text"]
+        ends = doc["paragraph_starts"][1:] + [len(doc["text"])]
+        regions[doc["id"]] = [(len(head) + s, len(head) + e) for s, e in zip(doc["paragraph_starts"], ends)]
+        regions[doc["id"], "split"] = "tune" if pos % 2 == 0 else "report"
+        target = articles / f"{did}.txt"
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            articles.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8", newline="")
+            tmp.replace(target)
+    qs = []
+    for q in data["questions"]:
+        s, e = regions[q["doc_id"]][q["paragraph_index"]]
+        qs.append(Question(q["id"], q["question"], tuple(q.get("answers") or ()),
+                           ((ids[q["doc_id"]], s, e),), regions[q["doc_id"], "split"]))
+    return Dataset(Path(path).name, qs, articles, root / "index")
+
+
+def sample(questions: list[Question], limit: int | None, seed: int) -> list[Question]:
+    """`limit` questions drawn with `seed` (deterministic), in file order; all when limit is None."""
+    if not limit or limit >= len(questions):
+        return questions
+    keep = set(random.Random(seed).sample(range(len(questions)), limit))
+    return [q for i, q in enumerate(questions) if i in keep]
+
+
+def default_cache() -> Path:
+    return Path(tempfile.gettempdir()) / "qa-eval-cache"
+
+
+def open_dataset(path: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None) -> Dataset:
+    """The seed questions (a .jsonl file, default tests/seed_questions.jsonl) or a SQuAD-format .json."""
+    path = Path(path) if path else SEED_QUESTIONS
+    if not path.is_file():
+        raise ValueError(f"no question set at {path}: pass --dataset a seed .jsonl or a SQuAD .json "
+                         "such as ../shared/eval/squad-v1.1-dev.json")
+    if path.suffix == ".jsonl":
+        return load_seeds(path, seeds_dir, index_dir)
+    return load_squad(path, cache or default_cache())

@@ -1,0 +1,148 @@
+"""Measuring quality: retrieval and answering on labelled questions, per mode.
+
+The question sets are read by `datasets.py` (the labelled seed questions and
+SQuAD-format files from `../shared/eval/`).
+
+What counts as right is `judge.py`'s rule: a gold answer inside the passage
+and inside the gold paragraph (or gold article).
+
+The index always holds every article of a set, whichever split is evaluated.
+Left out: answer-span F1/EM (answers here are whole sentences, not spans).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from ..config import DEFAULT, Settings
+from ..pipeline import Pipeline
+from ..retrieval import encoder
+from ..retrieval.search import search
+from .datasets import Question, open_dataset, sample
+from .judge import DEPTH, retrieval_rank, right_place, summarize_ranks
+
+TUNABLE = ("rrf_k", "weight_bm25", "weight_dense", "candidates")
+
+
+def _ask_anyway(pipeline: Pipeline, question: str, mode: str):
+    """The answer with abstention switched off (to price what abstaining costs)."""
+    from ..answering.answer import answer
+    return answer(pipeline.index, question, mode=mode, abstain=False)
+
+
+def evaluate(pipeline: Pipeline, questions: list[Question], modes, answering: bool = True,
+             progress: bool = True) -> dict:
+    """Retrieval (and answering) figures per mode for `questions`."""
+    from tqdm import tqdm
+    index = pipeline.index
+    answerable = [q for q in questions if q.answers]
+    vecs = encoder.embed([q.question.strip() for q in questions], index.settings) if questions else None
+    bar = tqdm(total=len(questions) * len(modes) * (2 if answering else 1), file=sys.stderr,
+               disable=not progress, desc="eval", unit="q")
+    modes_out = {}
+    for mode in modes:
+        ranks = []
+        for q, v in zip(questions, vecs if vecs is not None else []):
+            if q.answers:
+                ranks.append(retrieval_rank(q, index, search(index, q.question, DEPTH, mode, query_vector=v)))
+            bar.update()
+        m = summarize_ranks(ranks)
+        if answering:
+            m.update(_answering(pipeline, questions, mode, bar))
+        modes_out[mode] = m
+    bar.close()
+    s = index.settings
+    return {"questions": len(questions), "answerable": len(answerable), "chunks": len(index.chunks),
+            "settings": {k: getattr(s, k) for k in TUNABLE + ("chunk_sentences", "chunk_overlap")},
+            "modes": modes_out}
+
+
+def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) -> dict:
+    index = pipeline.index
+    valid = correct = abstained_right = abstained_wrong = rescued = 0
+    n_ans = n_unans = 0
+    for q in questions:
+        ans = pipeline.ask(q.question, mode=mode)
+        valid += not pipeline.verify(ans)
+        if q.answers:
+            n_ans += 1
+            correct += not ans.abstained and bool(ans.citations) and right_place(q, index, ans.citations[0])
+            if ans.abstained:
+                abstained_wrong += 1
+                alt = _ask_anyway(pipeline, q.question, mode)
+                rescued += bool(alt.citations and right_place(q, index, alt.citations[0]))
+        else:
+            n_unans += 1
+            abstained_right += ans.abstained
+        bar.update()
+    out = {"first_citation_accuracy": correct / max(1, n_ans), "citations_valid": valid / max(1, len(questions)),
+           "answered": (n_ans - abstained_wrong) / max(1, n_ans)}
+    if n_unans:
+        n_abst = abstained_right + abstained_wrong
+        out["abstention"] = {
+            "unanswerable": n_unans,
+            "precision": abstained_right / n_abst if n_abst else None,
+            "recall": abstained_right / n_unans,
+            "answerable_abstained": abstained_wrong / max(1, n_ans),
+            "accuracy_without_abstention": (correct + rescued) / max(1, n_ans),
+            "cost": rescued / max(1, n_ans),
+        }
+    return out
+
+
+def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
+    """Settings with `key=value` fusion overrides applied (for tuning without editing config.py)."""
+    changes = {}
+    for pair in pairs or ():
+        key, _, value = pair.partition("=")
+        if key not in TUNABLE or not value:
+            raise ValueError(f"--set {pair!r}: use key=value with key one of {', '.join(TUNABLE)}")
+        changes[key] = type(getattr(DEFAULT, key))(float(value)) if key != "rrf_k" else float(value)
+    return replace(settings, **changes)
+
+
+def run(dataset: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None = None,
+        modes: tuple[str, ...] = ("bm25", "dense", "hybrid"), split: str = "all", limit: int | None = None,
+        seed: int = 0, overrides: list[str] | None = None, answering: bool = True, tune: bool = False) -> dict:
+    """`qa eval`: the figures for one question set (or, with `tune`, the fusion grid) as a dict."""
+    ds = open_dataset(dataset, seeds_dir, index_dir, cache)
+    for m in modes:
+        if m not in ("bm25", "dense", "hybrid"):
+            raise ValueError(f"--modes: unknown mode {m!r}; use bm25, dense, hybrid")
+    qs = sample([q for q in ds.questions if split in ("all", q.split)], limit, seed)
+    pipeline = Pipeline(ds.seeds_dir, ds.index_dir, settings=with_overrides(DEFAULT, overrides), progress=True)
+    head = {"dataset": ds.name, "split": split, "limit": limit, "seed": seed}
+    if tune:
+        from .tuning import GRID, tune as grid_search
+        return {**head, "grid": grid_search(pipeline.index, qs, GRID)}
+    r = {**head, **evaluate(pipeline, qs, list(modes), answering=answering)}
+    abst = {m: d.pop("abstention") for m, d in r["modes"].items() if "abstention" in d}
+    if abst:
+        r["abstention"] = abst
+    return r
+
+
+def report(r: dict) -> str:
+    """The evaluation as a text table."""
+    def f(x):
+        return "     -" if x is None else f"{x:6.3f}"
+    lines = [f"{r['dataset']} (split {r['split']}): {r['questions']} questions, {r['answerable']} answerable; "
+             f"index of {r['chunks']} chunks; settings {r['settings']}",
+             "mode      R@1    R@5   R@20    MRR  first-citation  citations-valid  answered"]
+    for m, d in r["modes"].items():
+        lines.append(f"{m:7s} {f(d['recall@1'])} {f(d['recall@5'])} {f(d['recall@20'])} {f(d['mrr'])}"
+                     f"          {f(d.get('first_citation_accuracy'))}           {f(d.get('citations_valid'))}"
+                     f"    {f(d.get('answered'))}")
+    if r.get("abstention"):
+        lines.append("abstention  precision  recall  answerable-abstained  accuracy-without-abstaining  cost")
+        for m, a in r["abstention"].items():
+            lines.append(f"{m:7s}       {f(a['precision'])}  {f(a['recall'])}                {f(a['answerable_abstained'])}"
+                         f"                       {f(a['accuracy_without_abstention'])}  {f(a['cost'])}")
+    return "\n".join(lines)
+
+
+def grid_report(r: dict) -> str:
+    """The tuning grid, one combination a line, best first."""
+    return "\n".join(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
+                     for row in r["grid"])

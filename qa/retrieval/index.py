@@ -1,0 +1,41 @@
+"""The index a search runs over, in memory: articles, chunks, BM25, faiss, sentence vectors.
+
+`qa.store` builds, persists and loads it; `search.py` and the answerer read it.
+Duplicate scrapes are kept as articles (citable as "also in") but have no chunks.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Settings
+from ..ingest.align import Aligner
+from ..types import Article, Chunk
+from .dense import DenseIndex
+from .lexical import BM25
+
+
+class Index:
+    """A loaded index: articles, chunks, BM25, faiss, and sentence vectors."""
+
+    def __init__(self, articles, chunks, bm25, dense_index, sentence_spans, sentence_vectors,
+                 settings: Settings, manifest: dict, seeds_dir: Path):
+        self.articles: dict[str, Article] = {a.doc_id: a for a in articles}
+        self.chunks: list[Chunk] = chunks
+        self.bm25: BM25 = bm25
+        self.dense: DenseIndex = dense_index
+        self.sentence_spans: list[tuple[str, int, int]] = sentence_spans
+        self.sentence_vectors: np.ndarray = sentence_vectors
+        self.sentence_row = {span: i for i, span in enumerate(sentence_spans)}
+        self.settings = settings
+        self.manifest = manifest
+        self.seeds_dir = Path(seeds_dir)
+        self._aligners: dict[str, Aligner] = {}
+
+    def aligner(self, doc_id: str) -> Aligner:
+        """Word alignment of an article with its duplicate scrapes (cached)."""
+        if doc_id not in self._aligners:
+            dups = [a for a in self.articles.values() if a.duplicate_of == doc_id]
+            self._aligners[doc_id] = Aligner(self.articles[doc_id], dups)
+        return self._aligners[doc_id]

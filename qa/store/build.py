@@ -1,0 +1,77 @@
+"""Building the index: read, clean, chunk, tokenize and embed a folder, then persist it.
+
+`open_index` is the one entry point the pipeline uses: it loads the persisted
+index when it still describes the folder, and builds it when it is missing,
+stale (an article added, changed or removed; settings changed) or corrupt,
+saying why.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from ..config import DEFAULT, FORMAT_VERSION, Settings
+from ..errors import IndexCorruptError
+from ..ingest.align import Aligner
+from ..ingest.chunking import chunk_article
+from ..ingest.read import read_folder
+from ..retrieval import encoder
+from ..retrieval.dense import DenseIndex
+from ..retrieval.index import Index
+from ..retrieval.lexical import BM25
+from ..text import tokenize
+from ..types import Chunk
+from .persist import load, persist, source_hashes, stale_reason
+
+log = logging.getLogger("qa")
+
+
+def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
+    """Read, clean, chunk, embed and persist; returns the loaded index."""
+    seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    hashes = source_hashes(seeds_dir, settings)
+    articles, skipped = read_folder(seeds_dir, settings)
+    canon = [a for a in articles if a.duplicate_of is None]
+    chunks: list[Chunk] = []
+    for a in canon:
+        aligner = Aligner(a, [d for d in articles if d.duplicate_of == a.doc_id])
+        for c in chunk_article(a, len(chunks), settings):
+            chunks.append(replace(c, also_in=aligner.locate(c.start, c.end)))
+    tokens = [tokenize(c.text) for c in chunks]
+    bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokens)
+    if progress:
+        log.info("embedding %d chunks of %d articles", len(chunks), len(canon))
+    vectors = encoder.embed([c.text for c in chunks], settings, progress)
+    dindex = DenseIndex(vectors.shape[1]).index(vectors)
+    sent_spans = sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences})
+    if progress:
+        log.info("embedding %d sentences for answer selection", len(sent_spans))
+    texts = {a.doc_id: a.text for a in canon}
+    sent_vecs = encoder.embed([texts[d][s:e] for d, s, e in sent_spans], settings, progress)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model": {"name": settings.model_name, "dim": int(vectors.shape[1])},
+        "settings": settings.index_fingerprint(),
+        "bm25": {"variant": "BM25 with idf log((N+1)/df)", "k1": settings.bm25_k1, "b": settings.bm25_b},
+        "sources": hashes,
+        "skipped": skipped,
+        "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(chunks),
+                   "sentences": len(sent_spans)},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs)
+    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, manifest, seeds_dir)
+
+
+def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
+    """Load the index, or build it when it is missing, stale or corrupt (saying why)."""
+    reason = stale_reason(seeds_dir, index_dir, settings)
+    if reason is None:
+        try:
+            return load(seeds_dir, index_dir, settings)
+        except IndexCorruptError as e:
+            reason = str(e)
+    log.warning("building the index in %s: %s", index_dir, reason)
+    return build(seeds_dir, index_dir, settings, progress)
