@@ -155,7 +155,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, default=None, help="where SQuAD articles and their index are kept")
     p.add_argument("--retrieval-only", action="store_true", help="skip answering (qa.ask)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a fusion setting for this run (rrf_k, weight_bm25, weight_dense, candidates)")
+                   help="override a setting for this run: rrf_k, weight_bm25, weight_dense, candidates, "
+                        "encoder (onnx, onnx-int8, sentence-transformers)")
     p.add_argument("--tune", action="store_true", help="grid-search the fusion settings (hybrid retrieval)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval)

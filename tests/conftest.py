@@ -23,6 +23,14 @@ BOILERPLATE = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """The exported ONNX models go to a temp cache (QA_CACHE), never to ~/.cache of the machine."""
+    d = tmp_path_factory.mktemp("model-cache")
+    os.environ["QA_CACHE"] = str(d)
+    return d
+
+
 @pytest.fixture(scope="session")
 def seeds_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("seeds")

@@ -67,13 +67,21 @@ def test_bad_overrides_are_refused():
 
 def test_bench_quick_json(pipeline):
     r = run_qa(pipeline, "bench", "--quick", "--json")
-    b = r["build"]
-    assert b["chunks"] > 0 and b["chunks_per_s"] > 0 and b["raw_chunks_per_s"] > 0 and b["peak_rss_mb"] > 0
+    encoders = r["build"]["encoders"]
+    assert set(encoders) == {"sentence-transformers", "onnx", "onnx-int8"}
+    assert len({(e["chunks"], e["sentences"]) for e in encoders.values()}) == 1     # the same texts
+    for e in encoders.values():
+        assert e["chunks"] > 0 and e["chunks_per_s"] > 0 and e["texts_per_s"] > 0 and e["peak_rss_mb"] > 0
+        assert 0 < e["question"]["p50"] <= e["question"]["p95"]
+    assert encoders["sentence-transformers"]["build_speedup"] == 1.0
     for mode in ("hybrid", "bm25", "dense"):
         t = r["query"]["retrieve"][mode]["total"]
         assert 0 < t["p50"] <= t["p95"] <= t["p99"]
     assert set(r["query"]["retrieve"]["hybrid"]) == {"total", "bm25", "embed", "dense", "fusion"}
-    assert r["cold_start"]["wall_s"] > 0
+    cold = r["cold_start"]
+    assert cold["wall_s"] > 0 and cold["citations"] >= 1 and cold["torch_loaded"] is False
+    assert cold["cli_ask"]["exit"] == 0 and cold["cli_ask"]["peak_rss_mib_median"] > 0
+    assert cold["chat_serving_s"] is not None and cold["chat_serving_s"] > 0
     agree = r["bm25_agreement"]
     assert agree["top10_equal"] == {"rank_bm25": agree["questions"], "bm25s": agree["questions"]}
     assert max(agree["max_score_gap"].values()) < 1e-3

@@ -10,13 +10,17 @@ A window never crosses a line that is not body (a heading, boilerplate), so
 from __future__ import annotations
 
 import re
-
-import pysbd
+from functools import lru_cache
 
 from ..config import DEFAULT, Settings
 from ..types import Article, Chunk
 
-_SEGMENTER = pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    """pysbd, imported on first use: answering a question from a stored index never needs it."""
+    import pysbd
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
 def _pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
@@ -37,7 +41,7 @@ def sentences(text: str, start: int, end: int, settings: Settings = DEFAULT) -> 
     for ps, pe in _pieces(text, start, end, settings.max_sentence_chars):
         piece = text[ps:pe]
         pos = 0
-        for seg in _SEGMENTER.segment(piece):
+        for seg in _segmenter().segment(piece):
             # pysbd's spans can drift on repeated text; locate each sentence ourselves
             at = piece.find(seg.sent, pos)
             if at < 0:

@@ -21,61 +21,62 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from ..config import DEFAULT, PROJECT_ROOT
-from .common import rss_mb, seed_questions, squad_articles, stats
+from ..config import DEFAULT
+from .bench_start import bench_cold
+from .common import child, rss_mb, seed_questions, squad_articles, stats
 
 log = logging.getLogger("qa")
 
 # ---- build ---------------------------------------------------------------------------------------
 
-def _child(name: str, *args: str, timeout: float = 3600) -> dict:
-    """Run `name` in a fresh interpreter (`python -m qa.measure.bench name out.json args`)."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    with tempfile.TemporaryDirectory(prefix="qa-bench-child-") as tmp:
-        result = Path(tmp) / "result.json"
-        t = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "qa.measure.bench", name, str(result), *args],
-                             capture_output=True, text=True, timeout=timeout, env=env, cwd=str(PROJECT_ROOT))
-        wall = time.perf_counter() - t
-        if out.returncode != 0 or not result.exists():
-            raise RuntimeError(f"bench child {name} failed: {out.stderr.strip()[-800:]}")
-        return {**json.loads(result.read_text(encoding="utf-8")), "wall_s": wall}
+ENCODERS = ("sentence-transformers", "onnx", "onnx-int8")
 
 
-def _child_build(corpus: str, index_dir: str) -> dict:
+def _child_build(corpus: str, index_dir: str, encoder_name: str) -> dict:
+    """One encoder, fresh process: model load, end-to-end build, bare encoding, question latency."""
+    from dataclasses import replace
     from ..retrieval import encoder
     from ..store import build
+    settings = replace(DEFAULT, encoder=encoder_name)
     t = time.perf_counter()
-    encoder.encoder()
+    enc = encoder.load(settings)              # an export into an empty cache is not counted
     load_s, rss_loaded = time.perf_counter() - t, rss_mb()
     t = time.perf_counter()
-    ix = build(Path(corpus), Path(index_dir), DEFAULT)
+    ix = build(Path(corpus), Path(index_dir), settings)
     build_s, rss_built = time.perf_counter() - t, rss_mb()
-    chunks = [c.text for c in ix.chunks]
-    sents = [ix.articles[d].text[s:e] for d, s, e in ix.sentence_spans]
+    texts = [c.text for c in ix.chunks] + [ix.articles[d].text[s:e] for d, s, e in ix.sentence_spans]
     t = time.perf_counter()
-    encoder.embed(chunks)
-    raw_chunks_s = time.perf_counter() - t
-    t = time.perf_counter()
-    encoder.embed(sents)
-    raw_sents_s = time.perf_counter() - t
-    return {"model_load_s": load_s, "build_s": build_s, "chunks": len(chunks), "sentences": len(sents),
-            "chars": sum(len(a.text) for a in ix.articles.values()), "raw_encode_chunks_s": raw_chunks_s,
-            "raw_encode_sentences_s": raw_sents_s, "rss_after_model_mb": rss_loaded, "peak_rss_mb": rss_built}
+    enc.embed(texts)
+    raw_s = time.perf_counter() - t
+    question_s = []
+    for q in seed_questions() * 3:
+        t = time.perf_counter()
+        enc.embed([q])
+        question_s.append(time.perf_counter() - t)
+    return {"encoder": encoder_name, "model_load_s": load_s, "build_s": build_s, "chunks": len(ix.chunks),
+            "sentences": len(ix.sentence_spans), "chars": sum(len(a.text) for a in ix.articles.values()),
+            "raw_encode_s": raw_s, "texts": len(texts), "question": stats(question_s[3:]),
+            "rss_after_model_mb": rss_loaded, "peak_rss_mb": rss_built}
 
 
 def bench_build(corpus: Path, work: Path) -> dict:
-    r = _child("build", str(corpus), str(work / "build-index"))
-    raw = r["raw_encode_chunks_s"] + r["raw_encode_sentences_s"]
-    r.update(chunks_per_s=r["chunks"] / r["build_s"], raw_chunks_per_s=r["chunks"] / r["raw_encode_chunks_s"],
-             encoder_share=raw / r["build_s"], overhead_ratio=r["build_s"] / raw, corpus=str(corpus))
-    return r
+    """Each encoder builds the same corpus in its own process; ratios are to sentence-transformers."""
+    out = {"corpus": str(corpus), "encoders": {}}
+    for name in ENCODERS:
+        r = child("qa.measure.bench", "build", str(corpus), str(work / f"build-{name}"), name)
+        r.update(chunks_per_s=r["chunks"] / r["build_s"], texts_per_s=r["texts"] / r["raw_encode_s"],
+                 encoder_share=r["raw_encode_s"] / r["build_s"])
+        out["encoders"][name] = r
+    base = out["encoders"]["sentence-transformers"]
+    for r in out["encoders"].values():
+        r["build_speedup"] = r["chunks_per_s"] / base["chunks_per_s"]
+        r["encode_speedup"] = r["texts_per_s"] / base["texts_per_s"]
+    return out
 
 
 def build_corpus(work: Path, seeds_dir: Path, quick: bool) -> Path:
@@ -90,7 +91,7 @@ def build_corpus(work: Path, seeds_dir: Path, quick: bool) -> Path:
     return d
 
 
-# ---- warm queries and cold start -----------------------------------------------------------------
+# ---- warm queries -----------------------------------------------------------------
 
 STAGES = {"hybrid": ("total", "bm25", "embed", "dense", "fusion"), "bm25": ("total", "bm25", "fusion"),
           "dense": ("total", "embed", "dense", "fusion")}
@@ -129,28 +130,6 @@ def bench_queries(pipeline, questions: list[str], repeats: int) -> dict:
             total.append(a), retr.append(r), select.append(max(0.0, a - r))
     out["ask"] = {"total": stats(total), "retrieve_k8": stats(retr), "answer_selection": stats(select)}
     return out
-
-
-def _child_cold(seeds: str, index_dir: str, question: str) -> dict:
-    """Runs in a fresh process (qa already imported by `-m qa.measure.bench`): load, model, first answer."""
-    from ..pipeline import Pipeline
-    t1 = time.perf_counter()
-    p = Pipeline(seeds, index_dir)
-    p.index
-    t2 = time.perf_counter()
-    from ..retrieval import encoder
-    encoder.encoder()
-    t3 = time.perf_counter()
-    ans = p.ask(question)
-    t4 = time.perf_counter()
-    return {"load_index_s": t2 - t1, "load_model_s": t3 - t2, "first_answer_s": t4 - t3,
-            "citations": len(ans.citations)}
-
-
-def bench_cold(seeds: Path, index_dir: Path, question: str) -> dict:
-    r = _child("cold", str(seeds), str(index_dir), question)
-    r["startup_and_import_s"] = r["wall_s"] - r["load_index_s"] - r["load_model_s"] - r["first_answer_s"]
-    return r
 
 
 # ---- the command -----------------------------------------------------------------------------------
@@ -197,24 +176,32 @@ def report(r: dict) -> str:
         return f"{d['p50']:7.2f} {d['p95']:7.2f} {d['p99']:7.2f}" if d.get("n") else "      -       -       -"
     b = r["build"]
     m = r["machine"]
+    first = next(iter(b["encoders"].values()))
     lines = [f"{m['cpus']} cpus, Python {m['python']}; load average (1, 5, 15 min) at start "
              f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'])}, at end "
              f"{', '.join(f'{x:.1f}' for x in m.get('load_average_at_end', ()))} (other work on the machine skews timings)",
-             f"index build ({b['chunks']} chunks, {b['sentences']} sentences, {b['chars']:,} chars): "
-             f"{b['build_s']:.1f}s = {b['chunks_per_s']:.1f} chunks/s end to end; bare encoder on the same chunks "
-             f"{b['raw_chunks_per_s']:.1f} chunks/s; encoder (chunks + sentences) is {b['encoder_share']:.0%} of the "
-             f"build (build/encoder = {b['overhead_ratio']:.2f}); peak RSS {b['peak_rss_mb']:.0f} MB "
-             f"({b['rss_after_model_mb']:.0f} MB after loading the model)", "",
-             f"warm queries on the seed index ({r['query']['chunks']} chunks), ms        p50     p95     p99"]
+             f"index build, each encoder in its own process on the same {first['chunks']} chunks and "
+             f"{first['sentences']} sentences ({first['chars']:,} chars):",
+             "  encoder               build chunks/s  (x ST)  encode texts/s  (x ST)  share  question ms p50   p95"
+             "  peak RSS MB"]
+    for name, e in b["encoders"].items():
+        lines.append(f"  {name:21s} {e['chunks_per_s']:14.1f}  {e['build_speedup']:5.2f}x  {e['texts_per_s']:14.1f}  "
+                     f"{e['encode_speedup']:5.2f}x  {e['encoder_share']:4.0%}  {e['question']['p50']:15.2f} "
+                     f"{e['question']['p95']:5.2f}  {e['peak_rss_mb']:11.0f}")
+    lines += ["", f"warm queries on the seed index ({r['query']['chunks']} chunks), ms        p50     p95     p99"]
     for mode, st in r["query"]["retrieve"].items():
         for k, d in st.items():
             lines.append(f"  retrieve {mode:7s} {k:8s}                      {ms(d)}")
     for k, d in r["query"].get("ask", {}).items():
         lines.append(f"  ask {k:18s}                        {ms(d)}" if isinstance(d, dict) else f"  ask: {d}")
     c = r["cold_start"]
+    cli = c["cli_ask"]
+    serving = f"{c['chat_serving_s']:.2f}s" if c.get("chat_serving_s") else "did not serve within 60 s"
     lines += ["", f"cold start to first answer: {c['wall_s']:.2f}s (interpreter + imports "
               f"{c['startup_and_import_s']:.2f}s, index load {c['load_index_s']:.2f}s, model load "
-              f"{c['load_model_s']:.2f}s, first answer {c['first_answer_s']:.2f}s)"]
+              f"{c['load_model_s']:.2f}s, first answer {c['first_answer_s']:.2f}s; torch loaded: {c['torch_loaded']})",
+              f"`python -m qa ask` process, median of {cli['runs']}: {cli['wall_s_median']:.2f}s wall, "
+              f"{cli['peak_rss_mib_median']:.0f} MiB peak RSS; app.py serving after {serving}"]
     a = r["bm25_agreement"]
     lines += [f"BM25 agreement on {a['questions']} seed questions: top-10 equal rank_bm25 "
               f"{a['top10_equal']['rank_bm25']}/{a['questions']}, bm25s {a['top10_equal']['bm25s']}/{a['questions']}; "
@@ -233,5 +220,5 @@ def report(r: dict) -> str:
 
 if __name__ == "__main__":           # a child process of the benchmark: name, result file, arguments
     _name, _result, *_args = sys.argv[1:]
-    _out = {"build": _child_build, "cold": _child_cold}[_name](*_args)
+    _out = {"build": _child_build}[_name](*_args)
     Path(_result).write_text(json.dumps(_out), encoding="utf-8")

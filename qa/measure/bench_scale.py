@@ -88,7 +88,7 @@ def bench_scale(n: int, pool: list[list[str]], questions: list[str], rank_bm25_q
     bm25, t_bm25 = _timed(lambda: BM25(s.bm25_k1, s.bm25_b).index(tokens))
     bm = bm25s.BM25(k1=s.bm25_k1, b=s.bm25_b, method="atire", idf_method="bm25+")
     _, t_peer = _timed(lambda: bm.index(tokens, show_progress=False))
-    dim = encoder.encoder().get_embedding_dimension()
+    dim = encoder.dimension()
     vecs = clustered_vectors(n, dim, seed=n)
     ours, t_dense = _timed(lambda: DenseIndex(dim).index(vecs))
     exact = faiss.IndexFlatIP(dim)

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 import numpy as np
 
@@ -40,3 +46,17 @@ def squad_articles(n: int | None = None) -> list[tuple[str, str]]:
         return []
     docs = json.loads(SQUAD.read_text(encoding="utf-8"))["documents"]
     return [(d["title"].replace("_", " "), d["text"]) for d in docs[:n]]
+
+
+def child(module: str, name: str, *args: str, timeout: float = 3600) -> dict:
+    """Run `name` in a fresh interpreter (`python -m module name out.json args`); its JSON and wall time."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    with tempfile.TemporaryDirectory(prefix="qa-bench-child-") as tmp:
+        result = Path(tmp) / "result.json"
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", module, name, str(result), *args],
+                             capture_output=True, text=True, timeout=timeout, env=env, cwd=str(PROJECT_ROOT))
+        wall = time.perf_counter() - t
+        if out.returncode != 0 or not result.exists():
+            raise RuntimeError(f"bench child {name} failed: {out.stderr.strip()[-800:]}")
+        return {**json.loads(result.read_text(encoding="utf-8")), "wall_s": wall}

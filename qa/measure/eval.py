@@ -18,6 +18,7 @@ from pathlib import Path
 from ..config import DEFAULT, Settings
 from ..pipeline import Pipeline
 from ..retrieval import encoder
+from ..retrieval.encoder import ENCODERS
 from ..retrieval.search import search
 from .datasets import Question, open_dataset, sample
 from .judge import DEPTH, retrieval_rank, right_place, summarize_ranks
@@ -54,7 +55,7 @@ def evaluate(pipeline: Pipeline, questions: list[Question], modes, answering: bo
     bar.close()
     s = index.settings
     return {"questions": len(questions), "answerable": len(answerable), "chunks": len(index.chunks),
-            "settings": {k: getattr(s, k) for k in TUNABLE + ("chunk_sentences", "chunk_overlap")},
+            "settings": {k: getattr(s, k) for k in TUNABLE + ("chunk_sentences", "chunk_overlap", "encoder")},
             "modes": modes_out}
 
 
@@ -96,8 +97,12 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
     changes = {}
     for pair in pairs or ():
         key, _, value = pair.partition("=")
+        if key == "encoder" and value in ENCODERS:
+            changes[key] = value
+            continue
         if key not in TUNABLE or not value:
-            raise ValueError(f"--set {pair!r}: use key=value with key one of {', '.join(TUNABLE)}")
+            raise ValueError(f"--set {pair!r}: use key=value with key one of {', '.join(TUNABLE)}, "
+                             f"or encoder={'|'.join(ENCODERS)}")
         changes[key] = type(getattr(DEFAULT, key))(float(value)) if key != "rrf_k" else float(value)
     return replace(settings, **changes)
 

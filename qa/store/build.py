@@ -41,18 +41,18 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
             chunks.append(replace(c, also_in=aligner.locate(c.start, c.end)))
     tokens = [tokenize(c.text) for c in chunks]
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokens)
-    if progress:
-        log.info("embedding %d chunks of %d articles", len(chunks), len(canon))
-    vectors = encoder.embed([c.text for c in chunks], settings, progress)
-    dindex = DenseIndex(vectors.shape[1]).index(vectors)
     sent_spans = sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences})
-    if progress:
-        log.info("embedding %d sentences for answer selection", len(sent_spans))
     texts = {a.doc_id: a.text for a in canon}
-    sent_vecs = encoder.embed([texts[d][s:e] for d, s, e in sent_spans], settings, progress)
+    if progress:
+        log.info("embedding %d chunks of %d articles and their %d sentences", len(chunks), len(canon),
+                 len(sent_spans))
+    # one call: a sentence that is also a whole chunk is encoded once, and batches sort by length
+    every = encoder.embed([c.text for c in chunks] + [texts[d][s:e] for d, s, e in sent_spans], settings, progress)
+    vectors, sent_vecs = every[:len(chunks)], every[len(chunks):]
+    dindex = DenseIndex(encoder.dimension(settings)).index(vectors)
     manifest = {
         "format_version": FORMAT_VERSION,
-        "model": {"name": settings.model_name, "dim": int(vectors.shape[1])},
+        "model": {"name": settings.model_name, "dim": int(vectors.shape[1]), "encoder": settings.encoder},
         "settings": settings.index_fingerprint(),
         "bm25": {"variant": "BM25 with idf log((N+1)/df)", "k1": settings.bm25_k1, "b": settings.bm25_b},
         "sources": hashes,

@@ -1,0 +1,92 @@
+"""Measuring a cold start: a fresh process to its first answer, the `qa ask` command, the chat serving.
+
+Each runs in its own process against an index already on disk, so what is
+measured is what a user waits for: interpreter, imports, index load, model load
+and the first answer; `python -m qa ask` as a whole (median wall and peak RSS
+of a few runs); and `app.py` until it answers HTTP on a loopback port (then it
+is stopped by its PID).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..config import PROJECT_ROOT
+from .common import child
+
+
+def _child_cold(seeds: str, index_dir: str, question: str) -> dict:
+    """Runs in a fresh process (qa already imported by `-m qa.measure.bench`): load, model, first answer."""
+    from ..pipeline import Pipeline
+    from ..retrieval import encoder
+    t1 = time.perf_counter()
+    p = Pipeline(seeds, index_dir)
+    p.index
+    t2 = time.perf_counter()
+    encoder.load(p.settings)
+    t3 = time.perf_counter()
+    ans = p.ask(question)
+    t4 = time.perf_counter()
+    return {"load_index_s": t2 - t1, "load_model_s": t3 - t2, "first_answer_s": t4 - t3,
+            "citations": len(ans.citations), "torch_loaded": "torch" in sys.modules}
+
+
+def bench_cold(seeds: Path, index_dir: Path, question: str, runs: int = 3) -> dict:
+    """In-process stages once, then `python -m qa ask` as a user runs it: median wall and peak RSS."""
+    import statistics
+    r = child("qa.measure.bench_start", "cold", str(seeds), str(index_dir), question)
+    r["startup_and_import_s"] = r["wall_s"] - r["load_index_s"] - r["load_model_s"] - r["first_answer_s"]
+    env = {**os.environ, "QA_SEEDS": str(seeds), "QA_INDEX": str(index_dir)}
+    walls, peaks = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        with subprocess.Popen([sys.executable, "-m", "qa", "ask", question], env=env, cwd=str(PROJECT_ROOT),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        walls.append(time.perf_counter() - t)
+        peaks.append(usage.ru_maxrss / 1024)           # KiB on Linux
+    r["cli_ask"] = {"runs": runs, "wall_s_median": statistics.median(walls), "peak_rss_mib_median":
+                    statistics.median(peaks), "exit": proc.returncode}
+    r["chat_serving_s"] = bench_chat_start(seeds, index_dir)
+    return r
+
+
+def bench_chat_start(seeds: Path, index_dir: Path, limit_s: float = 60) -> float | None:
+    """Seconds from starting `app.py` on a free loopback port until it answers HTTP; it is then stopped."""
+    import signal
+    import socket
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "QA_SEEDS": str(seeds), "QA_INDEX": str(index_dir)}
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port)], env=env,
+                            cwd=str(PROJECT_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - t < limit_s and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as resp:
+                    if resp.status == 200:
+                        return time.perf_counter() - t
+            except OSError:
+                time.sleep(0.05)
+        return None
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+if __name__ == "__main__":           # a child process of the benchmark: name, result file, arguments
+    _name, _result, *_args = sys.argv[1:]
+    _out = {"cold": _child_cold}[_name](*_args)
+    Path(_result).write_text(json.dumps(_out), encoding="utf-8")

@@ -1,0 +1,87 @@
+"""The ONNX Runtime encoder: equal to sentence-transformers, cached safely, and no torch on the query path."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.retrieval import encoder, export, runtime
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def seed_texts(index) -> list[str]:
+    sentences = [index.articles[d].text[s:e] for d, s, e in index.sentence_spans]
+    return sentences + [c.text for c in index.chunks]
+
+
+def test_every_seed_sentence_and_chunk_matches_the_reference(index):
+    texts = seed_texts(index)
+    ours, ref = encoder.embed(texts), export.reference_embed(texts)
+    assert ours.shape == ref.shape and ours.dtype == np.float32
+    cos = (ours * ref).sum(axis=1)
+    assert cos.min() >= 0.9999, texts[int(cos.argmin())]
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_batching_and_duplicates_do_not_change_a_vector(index):
+    texts = seed_texts(index)[:40]
+    alone = np.stack([encoder.embed([t])[0] for t in texts[:6]])
+    together = encoder.embed(texts[:6] + texts + texts[:6])
+    assert np.abs(together[:6] - alone).max() < 1e-5
+    assert np.abs(together[-6:] - alone).max() < 1e-5
+    assert encoder.embed([]).shape == (0, 384)
+
+
+def test_long_text_is_truncated_as_the_reference_does():
+    text = "The pipeline would carry gas from Iran to Pakistan. " * 80
+    ours, ref = encoder.embed([text])[0], export.reference_embed([text])[0]
+    assert float(ours @ ref) >= 0.9999
+
+
+def test_a_corrupt_cached_model_is_exported_again(tmp_path, monkeypatch, index):
+    monkeypatch.setenv("QA_CACHE", str(tmp_path))
+    monkeypatch.setattr(encoder, "_ENCODERS", {})
+    first = encoder.load()
+    model = next(tmp_path.glob("minilm-fp32-*/model-*.onnx"))
+    meta = json.loads((model.parent / "meta.json").read_text())
+    assert meta["sha256"] == runtime.sha256_file(model) and meta["key"]["weights_sha256"]
+    with open(model, "r+b") as f:                       # flip bytes in the middle of the weights
+        f.seek(model.stat().st_size // 2)
+        f.write(b"\x00\xff" * 64)
+    monkeypatch.setattr(encoder, "_ENCODERS", {})
+    again = encoder.load()
+    assert again is not first
+    fixed = next(tmp_path.glob("minilm-fp32-*/model-*.onnx"))
+    assert runtime.sha256_file(fixed) == json.loads((fixed.parent / "meta.json").read_text())["sha256"]
+    text = ["Who is Ruslan Pukhov?"]
+    assert float(again.embed(text)[0] @ export.reference_embed(text)[0]) >= 0.9999
+    assert not list(tmp_path.glob("minilm-fp32-*/.tmp-*"))
+
+
+def test_unknown_encoder_is_a_clear_error():
+    from qa.config import Settings
+    with pytest.raises(ValueError, match="unknown encoder 'gpu'"):
+        encoder.load(Settings(encoder="gpu"))
+
+
+def test_no_torch_on_the_query_path(pipeline):
+    """A fresh process asks over the persisted index: torch and sentence-transformers never load."""
+    code = ("import json, sys, qa\n"
+            "a = qa.ask('Why was Putin\\'s visit to Pakistan cancelled?')\n"
+            "print(json.dumps({'citations': len(a.citations), 'loaded': sorted(m for m in "
+            "('torch', 'sentence_transformers', 'transformers', 'gradio', 'pysbd', 'datasketch') "
+            "if m in sys.modules)}))\n")
+    env = {**os.environ, "QA_SEEDS": str(pipeline.seeds_dir), "QA_INDEX": str(pipeline.index_dir)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=str(REPO), timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["citations"] >= 1
+    assert result["loaded"] == []
+    assert "building the index" not in out.stderr
