@@ -151,7 +151,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="evaluate N questions drawn with --seed")
     p.add_argument("--seed", type=int, default=0, help="seed of the --limit draw (default 0)")
     p.add_argument("--split", choices=["all", "tune", "report"], default="all",
-                   help="SQuAD articles: even positions tune, odd positions report (default all)")
+                   help="SQuAD articles by title: even positions of v1.1 dev tune, odd report (default all)")
     p.add_argument("--cache", type=Path, default=None, help="where SQuAD articles and their index are kept")
     p.add_argument("--retrieval-only", action="store_true", help="skip answering (qa.ask)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -88,3 +88,16 @@ def test_bench_quick_json(pipeline):
     [scale] = r["scale"]["sizes"]
     assert scale["chunks"] == 2000 and 0.0 <= scale["ann_recall@10"]["synthetic_queries"] <= 1.0
     assert scale["hybrid"]["total"]["p50"] > 0
+
+
+def test_squad_split_is_by_article_in_every_file():
+    from qa.measure.datasets import V11_DEV_TITLES, split_of, tune_part
+    # v1.1 dev keeps its halves: even positions tune, odd report
+    assert [split_of(t, 0) for t in V11_DEV_TITLES[:4]] == ["tune", "report", "tune", "report"]
+    # the same article in v2.0 dev, at another position, keeps its v1.1 half
+    assert split_of("Islamism", 0) == "report" and split_of("Normans", 1) == "tune"
+    assert split_of("Super_Bowl_50", 1) == "tune"                 # titles with _ for spaces too
+    assert split_of("Some other article", 4) == "tune" and split_of("Some other article", 3) == "report"
+    parts = [tune_part(t) for t in V11_DEV_TITLES]
+    assert parts.count("train") == 12 and parts.count("fit") == 12 and parts.count(None) == 24
+    assert tune_part("Islamism") is None
