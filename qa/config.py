@@ -41,7 +41,10 @@ class Settings:
     # dense
     model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
     embed_batch: int = 16                    # texts per onnxruntime call, sorted by length (16 measured best)
-    encoder: str = "onnx"                    # "onnx" (fp32), "onnx-int8" or "sentence-transformers" (the reference)
+    # "onnx-int8", "onnx" (fp32: cosine 1.000 to the reference) or "sentence-transformers" (the reference).
+    # int8 (dynamic, per channel): SQuAD v1.1 report half, 500 questions: hybrid R@5 0.966 = fp32,
+    # first citation 0.788 vs 0.784; dense R@5 0.878 vs 0.874; builds ~1.8x faster than fp32.
+    encoder: str = "onnx-int8"
     encoder_threads: int = os.cpu_count() or 1  # intra-op threads; on 2 cores 1 thread was ~1.7x slower
     ann_threshold: int = 50_000              # from this many chunks on, dense search is HNSW, not exact
     ann_m: int = 32                          # HNSW graph degree; at 100k: recall@10 0.997, 0.4 ms, built in 18 s

@@ -33,7 +33,7 @@ def test_manifest_describes_the_index(pipeline, index):
     m = json.loads((pipeline.index_dir / "manifest.json").read_text(encoding="utf-8"))
     assert m["format_version"] == FORMAT_VERSION
     assert m["model"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384, "encoder": DEFAULT.encoder}
-    assert m["settings"]["encoder"] == "onnx"
+    assert m["settings"]["encoder"] == DEFAULT.encoder
     assert m["settings"]["chunk_sentences"] == DEFAULT.chunk_sentences
     assert sorted(m["sources"]) == sorted(p.name for p in SEEDS.glob("*.txt"))
     assert m["counts"]["chunks"] == len(index.chunks) and m["counts"]["indexed_articles"] == 4
