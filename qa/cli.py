@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import default_index_dir, default_seeds_dir
+from .config import PROJECT_ROOT, default_index_dir, default_seeds_dir
 from .errors import QAError
 from .pipeline import Pipeline
 
@@ -93,7 +93,8 @@ def cmd_eval(args) -> int:
     from .measure import eval as evaluation
     r = evaluation.run(args.dataset, args.seeds or default_seeds_dir(), args.index or default_index_dir(),
                        args.cache, tuple(m.strip() for m in args.modes.split(",") if m.strip()), args.split,
-                       args.limit, args.seed, args.set, answering=not args.retrieval_only, tune=args.tune)
+                       args.limit, args.seed, args.set, answering=not args.retrieval_only, tune=args.tune,
+                       absent=args.absent)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
@@ -109,6 +110,17 @@ def cmd_bench(args) -> int:
         raise ValueError(f"--sizes {args.sizes!r}: give whole numbers separated by commas, e.g. 10000,100000")
     r = bench.run(args.seeds or default_seeds_dir(), args.index or default_index_dir(), args.quick, sizes)
     print(json.dumps(r, indent=2) if args.json else bench.report(r))
+    return 0
+
+
+def cmd_train_reader(args) -> int:
+    from .train import reader
+    card = reader.run(args.data, args.v2, args.out, args.minutes, args.layers, args.limit, args.seed,
+                      args.removed_share)
+    print(json.dumps(card, indent=2) if args.json else
+          f"reader written to {args.out}: {card['training']['steps']} steps, {card['training']['pairs_used']} pairs; "
+          f"held-out top-1 of 8: {card['sanity']['top1_of_8']}; reader.onnx "
+          f"{card['files']['reader.onnx']['bytes'] / 1e6:.1f} MB, sha256 {card['files']['reader.onnx']['sha256'][:16]}...")
     return 0
 
 
@@ -154,12 +166,29 @@ def parser() -> argparse.ArgumentParser:
                    help="SQuAD articles by title: even positions of v1.1 dev tune, odd report (default all)")
     p.add_argument("--cache", type=Path, default=None, help="where SQuAD articles and their index are kept")
     p.add_argument("--retrieval-only", action="store_true", help="skip answering (qa.ask)")
+    p.add_argument("--absent", action="store_true",
+                   help="leave the --split half's articles out of the index: how often qa says 'not in these articles'")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting for this run: rrf_k, weight_bm25, weight_dense, candidates, "
                         "encoder (onnx, onnx-int8, sentence-transformers)")
     p.add_argument("--tune", action="store_true", help="grid-search the fusion settings (hybrid retrieval)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train-reader", help="train the reader on SQuAD and write models/reader (int8 ONNX + card)")
+    shared = PROJECT_ROOT.parent / "shared" / "eval"
+    p.add_argument("--data", type=Path, default=shared / "squad-v1.1-train.json", help="SQuAD v1.1 train (read, never copied)")
+    p.add_argument("--v2", type=Path, default=shared / "squad-v2.0-dev.json",
+                   help="SQuAD v2.0 dev: unanswerable questions of its tune-half 'train' articles (skipped if absent)")
+    p.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "reader")
+    p.add_argument("--minutes", type=float, default=45.0, help="training time budget (default 45)")
+    p.add_argument("--layers", type=int, default=4, help="MiniLM layers kept (default 4 of 6)")
+    p.add_argument("--limit", type=int, default=None, help="use only N training questions (smoke runs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--removed-share", type=float, default=0.15,
+                   help="share of questions trained as 'article not indexed' groups (default 0.15)")
+    p.add_argument("--json", action="store_true", help="print the model card as JSON")
+    p.set_defaults(func=cmd_train_reader)
 
     p = sub.add_parser("bench", help="speed: index build, query latency by stage, cold start, scale")
     _common(p)

@@ -96,12 +96,16 @@ def tune_part(title: str) -> str | None:
     return "train" if pos % 4 == 0 else "fit"
 
 
-def load_squad(path: Path, cache: Path) -> Dataset:
-    """A SQuAD-format file, its articles written once under `cache` as .txt files."""
+def load_squad(path: Path, cache: Path, absent: str | None = None) -> Dataset:
+    """A SQuAD-format file, its articles written once under `cache` as .txt files.
+
+    With `absent` ("tune" or "report"), that half's articles are left out of the
+    index and its questions become unanswerable: "the article was removed"."""
     raw = Path(path).read_bytes()
     data = json.loads(raw)
     root = Path(cache) / f"{Path(path).stem}-{hashlib.sha256(raw).hexdigest()[:10]}"
-    articles = root / "articles"
+    suffix = f"-without-{absent}" if absent else ""
+    articles = root / f"articles{suffix}"
     ids, taken, regions = {}, set(), {}
     for pos, doc in enumerate(data["documents"]):
         did = ids[doc["id"]] = safe_id(doc["id"], taken)
@@ -110,6 +114,8 @@ def load_squad(path: Path, cache: Path) -> Dataset:
         ends = doc["paragraph_starts"][1:] + [len(doc["text"])]
         regions[doc["id"]] = [(len(head) + s, len(head) + e) for s, e in zip(doc["paragraph_starts"], ends)]
         regions[doc["id"], "split"] = split_of(doc.get("title") or doc["id"], pos)
+        if regions[doc["id"], "split"] == absent:
+            continue
         target = articles / f"{did}.txt"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             articles.mkdir(parents=True, exist_ok=True)
@@ -119,9 +125,14 @@ def load_squad(path: Path, cache: Path) -> Dataset:
     qs = []
     for q in data["questions"]:
         s, e = regions[q["doc_id"]][q["paragraph_index"]]
+        split = regions[q["doc_id"], "split"]
+        if split == absent:
+            qs.append(Question(q["id"], q["question"], (), (), split))
+            continue
         qs.append(Question(q["id"], q["question"], tuple(q.get("answers") or ()),
-                           ((ids[q["doc_id"]], s, e),), regions[q["doc_id"], "split"]))
-    return Dataset(Path(path).name, qs, articles, root / "index")
+                           ((ids[q["doc_id"]], s, e),), split))
+    name = Path(path).name + (f" without the {absent} half's articles" if absent else "")
+    return Dataset(name, qs, articles, root / f"index{suffix}")
 
 
 def sample(questions: list[Question], limit: int | None, seed: int) -> list[Question]:
@@ -136,12 +147,15 @@ def default_cache() -> Path:
     return Path(tempfile.gettempdir()) / "qa-eval-cache"
 
 
-def open_dataset(path: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None) -> Dataset:
+def open_dataset(path: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None,
+                 absent: str | None = None) -> Dataset:
     """The seed questions (a .jsonl file, default tests/seed_questions.jsonl) or a SQuAD-format .json."""
     path = Path(path) if path else SEED_QUESTIONS
     if not path.is_file():
         raise ValueError(f"no question set at {path}: pass --dataset a seed .jsonl or a SQuAD .json "
                          "such as ../shared/eval/squad-v1.1-dev.json")
     if path.suffix == ".jsonl":
+        if absent:
+            raise ValueError("--absent needs a SQuAD .json dataset")
         return load_seeds(path, seeds_dir, index_dir)
-    return load_squad(path, cache or default_cache())
+    return load_squad(path, cache or default_cache(), absent)

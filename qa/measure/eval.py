@@ -24,6 +24,7 @@ from .datasets import Question, open_dataset, sample
 from .judge import DEPTH, retrieval_rank, right_place, summarize_ranks
 
 TUNABLE = ("rrf_k", "weight_bm25", "weight_dense", "candidates")
+READER_KNOBS = ("reader_candidates", "reader_abstain", "reader_dense")
 
 
 def _ask_anyway(pipeline: Pipeline, question: str, mode: str):
@@ -55,7 +56,7 @@ def evaluate(pipeline: Pipeline, questions: list[Question], modes, answering: bo
     bar.close()
     s = index.settings
     return {"questions": len(questions), "answerable": len(answerable), "chunks": len(index.chunks),
-            "settings": {k: getattr(s, k) for k in TUNABLE + ("chunk_sentences", "chunk_overlap", "encoder")},
+            "settings": {k: getattr(s, k) for k in TUNABLE + ("chunk_sentences", "chunk_overlap", "encoder", "reader") + READER_KNOBS},
             "modes": modes_out}
 
 
@@ -100,18 +101,28 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
         if key == "encoder" and value in ENCODERS:
             changes[key] = value
             continue
+        if key == "reader":                    # a model folder, or empty for the hand-set scores
+            changes[key] = value
+            continue
+        if key in READER_KNOBS and value:
+            changes[key] = type(getattr(DEFAULT, key))(float(value))
+            continue
         if key not in TUNABLE or not value:
-            raise ValueError(f"--set {pair!r}: use key=value with key one of {', '.join(TUNABLE)}, "
-                             f"or encoder={'|'.join(ENCODERS)}")
+            raise ValueError(f"--set {pair!r}: use key=value with key one of {', '.join(TUNABLE + READER_KNOBS)}, "
+                             f"reader=FOLDER (empty: no reader) or encoder={'|'.join(ENCODERS)}")
         changes[key] = type(getattr(DEFAULT, key))(float(value)) if key != "rrf_k" else float(value)
     return replace(settings, **changes)
 
 
 def run(dataset: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None = None,
         modes: tuple[str, ...] = ("bm25", "dense", "hybrid"), split: str = "all", limit: int | None = None,
-        seed: int = 0, overrides: list[str] | None = None, answering: bool = True, tune: bool = False) -> dict:
-    """`qa eval`: the figures for one question set (or, with `tune`, the fusion grid) as a dict."""
-    ds = open_dataset(dataset, seeds_dir, index_dir, cache)
+        seed: int = 0, overrides: list[str] | None = None, answering: bool = True, tune: bool = False,
+        absent: bool = False) -> dict:
+    """`qa eval`: the figures for one question set (or, with `tune`, the fusion grid) as a dict.
+    `absent`: the split's own articles are left out of the index (every question unanswerable)."""
+    if absent and split == "all":
+        raise ValueError("--absent needs --split tune or --split report (that half's articles are removed)")
+    ds = open_dataset(dataset, seeds_dir, index_dir, cache, split if absent else None)
     for m in modes:
         if m not in ("bm25", "dense", "hybrid"):
             raise ValueError(f"--modes: unknown mode {m!r}; use bm25, dense, hybrid")
