@@ -107,11 +107,13 @@ def train(model, inputs: ReaderInput, groups: list[Group], minutes: float, batch
         pairs += len(labels)
         losses.append(float(loss.detach()))
         bar.update(int(time.monotonic() - start) - bar.n)
-        if step % 50 == 0:
+        if step % 50 == 0 or step == 1:
             log.info("step %d: loss %.3f (last 50), %.1f pairs/s, %.0f s", step, float(np.mean(losses[-50:])),
                      pairs / (time.monotonic() - start), time.monotonic() - start)
     bar.close()
     seconds = time.monotonic() - start
+    log.info("trained %d steps in %.0f s: loss %.3f (last 50)", step, seconds,
+             float(np.mean(losses[-50:])) if losses else float("nan"))
     return {"steps": step, "groups_used": min(len(groups), step * batch), "pairs_used": pairs,
             "seconds": round(seconds, 1), "pairs_per_s": round(pairs / max(seconds, 1e-9), 2),
             "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None}
