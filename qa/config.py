@@ -55,6 +55,11 @@ class Settings:
     weight_bm25: float = 1.0
     weight_dense: float = 0.7                # was 1.0: BM25 is the stronger retriever on these questions
     candidates: int = 100                    # per retriever, before fusion
+    # answering: the reader (models/reader, trained by `qa train-reader`; "" = the hand-set scores)
+    reader: str = ""
+    reader_candidates: int = 24              # sentences read per question, the best by the first-stage score
+    reader_abstain: float = 0.5              # "not in these articles" when no sentence reaches this probability
+    reader_dense: float = 0.0                # weight of question-sentence cosine added to the reader's logit
     # questions
     max_question_chars: int = 1_000
 

@@ -1,15 +1,18 @@
 """The extractive answerer: choose, merge and cite the sentences that answer a question.
 
-1. Retrieve passages (hybrid by default) and score each of their sentences by
-   dense similarity to the question, idf-weighted coverage of the question's
-   terms, the passage's rank, and whether it holds what the question type asks
-   for (a date for "when", a number for "how much", a cause for "why"...).
-2. Abstain when even the best sentence is far from the question (threshold
-   calibrated on labelled seed questions and SQuAD v2.0 unanswerables).
-3. Keep the best sentence and the others that score close to it, preferring new
+1. Retrieve passages (hybrid by default) and score each of their sentences, and
+   those of the neighbouring windows, by a first-stage mix: dense similarity to
+   the question, idf-weighted coverage of its terms, the passage's rank, and
+   whether it holds what the question type asks for (a date for "when"...).
+2. The reader (`reader.py`, a cross-encoder trained by `qa train-reader`) reads
+   the best of them in context and gives each a probability of answering; its
+   order replaces the first stage's, across articles and retrievers.
+3. Abstain when no sentence is likely enough to answer (the reader's threshold is
+   fit on the SQuAD v2.0 tune half; without a reader, the first-stage threshold).
+4. Keep the best sentence and the others that score close to it, preferring new
    articles and dropping near-repeats; bring in the other side when another
    article states a different date or amount for the same fact.
-4. Merge adjacent sentences of one article into one quote and cite each quote
+5. Merge adjacent sentences of one article into one quote and cite each quote
    with its offsets and its places in duplicate scrapes.
 No text is generated: the answer is the quotes, markers and fixed notes.
 """
@@ -25,6 +28,8 @@ from ..types import Answer
 from .cite import compose, make_citations
 from .facts import dates, same_date
 from .notes import SAME_FACT, disagreements, similar
+from .reader import context, probabilities
+from .reader import load as load_reader
 from .scoring import Candidate, candidates, fits_type, question_type, with_neighbours
 
 # Abstain when the best sentence's confidence (0.6 * dense + 0.4 * lexical) is below this. On the seed
@@ -47,6 +52,24 @@ def _redundant(index: Index, c: Candidate, chosen: list[Candidate]) -> bool:
     return False
 
 
+def read(index: Index, question: str, cands: list[Candidate]) -> list[Candidate]:
+    """The reader's probabilities for the best first-stage candidates, best first; the rest are dropped.
+    Without a reader (settings.reader == ""), the first-stage order stands."""
+    reader = load_reader(index.settings)
+    if reader is None or not cands:
+        return cands
+    s = index.settings
+    top = sorted(cands, key=lambda c: -c.score)[:s.reader_candidates]
+    logits = reader.score(question, [context(index, c.doc_id, c.start, c.end) for c in top])
+    for c, p in zip(top, probabilities(logits + s.reader_dense * np.array([c.dense for c in top]))):
+        c.read = c.score = float(p)
+    return sorted(top, key=lambda c: -c.score)
+
+
+def threshold(index: Index) -> float:
+    return index.settings.reader_abstain if index.settings.reader else ABSTAIN_BELOW
+
+
 def select(index: Index, cands: list[Candidate], kind: str, question: str, qv: np.ndarray) -> list[Candidate]:
     """The best sentence, then close runners-up, preferring articles not yet cited.
 
@@ -57,11 +80,12 @@ def select(index: Index, cands: list[Candidate], kind: str, question: str, qv: n
     """
     best = cands[0]
     chosen = [best]
+    floor = threshold(index)
 
     def eligible(c: Candidate) -> bool:
         if kind in ("why", "purpose") and fits_type(kind, c.text) >= 1.0:
-            return c.score >= KEEP_REASON * best.score and c.confidence >= ABSTAIN_BELOW - 0.1
-        return c.score >= KEEP_WITHIN * best.score and c.confidence >= ABSTAIN_BELOW
+            return c.score >= KEEP_REASON * best.score and c.confidence >= floor - 0.1
+        return c.score >= KEEP_WITHIN * best.score and c.confidence >= floor
 
     pool = [c for c in cands[1:] if eligible(c)]
     while pool and len(chosen) < MAX_QUOTES:
@@ -85,7 +109,7 @@ def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], q
         if not mine:
             continue
         near = [(cid, 10) for cid, _ in index.dense.search(index.sentence_vectors[c.row], 10)]
-        for o in cands + candidates(index, near, question, qv):
+        for o in cands + read(index, question, candidates(index, near, question, qv)):
             if o in chosen or o in extra or o.doc_id == c.doc_id or o.score < floor:
                 continue
             theirs = [v for _, v in dates(o.text)]
@@ -101,8 +125,8 @@ def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstai
     q = check_question(question, index.settings.max_question_chars)
     qv = encoder.embed([q], index.settings)[0]
     hits = search(index, q, k=k, mode=mode, query_vector=qv)
-    cands = candidates(index, with_neighbours(index, [h.chunk_id for h in hits]), q, qv)
-    if not cands or (abstain and max(c.confidence for c in cands) < ABSTAIN_BELOW):
+    cands = read(index, q, candidates(index, with_neighbours(index, [h.chunk_id for h in hits]), q, qv))
+    if not cands or (abstain and max(c.confidence for c in cands) < threshold(index)):
         n = len({a.doc_id for a in index.articles.values() if a.duplicate_of is None})
         text = (f"Not in these articles: none of the {n} articles answers this question. "
                 "The nearest passages are listed below for you to judge.")

@@ -85,10 +85,11 @@ class Candidate:
     lexical: float
     rank: int           # rank of the passage it came from (0 = best)
     score: float = 0.0
+    read: float | None = None   # the reader's probability that it answers, when the reader read it
 
     @property
     def confidence(self) -> float:
-        return 0.6 * self.dense + 0.4 * self.lexical
+        return self.read if self.read is not None else 0.6 * self.dense + 0.4 * self.lexical
 
 
 def candidates(index: Index, ranked: list[tuple[int, int]], question: str, qv: np.ndarray) -> list[Candidate]:
