@@ -94,11 +94,12 @@ def cmd_eval(args) -> int:
     r = evaluation.run(args.dataset, args.seeds or default_seeds_dir(), args.index or default_index_dir(),
                        args.cache, tuple(m.strip() for m in args.modes.split(",") if m.strip()), args.split,
                        args.limit, args.seed, args.set, answering=not args.retrieval_only, tune=args.tune,
-                       absent=args.absent)
+                       absent=args.absent, fit_abstention=args.fit_abstention)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
-        print(evaluation.grid_report(r) if args.tune else evaluation.report(r))
+        print(evaluation.grid_report(r) if args.tune else evaluation.fit_report(r) if args.fit_abstention
+              else evaluation.report(r))
     return 0
 
 
@@ -162,8 +163,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated (default bm25,dense,hybrid)")
     p.add_argument("--limit", type=int, default=None, help="evaluate N questions drawn with --seed")
     p.add_argument("--seed", type=int, default=0, help="seed of the --limit draw (default 0)")
-    p.add_argument("--split", choices=["all", "tune", "report"], default="all",
-                   help="SQuAD articles by title: even positions of v1.1 dev tune, odd report (default all)")
+    p.add_argument("--split", choices=["all", "tune", "report", "train", "fit"], default="all",
+                   help="SQuAD articles by title: even positions of v1.1 dev tune, odd report (default all); "
+                        "the tune half is cut in 'train' (a model may learn from it) and 'fit' (thresholds)")
     p.add_argument("--cache", type=Path, default=None, help="where SQuAD articles and their index are kept")
     p.add_argument("--retrieval-only", action="store_true", help="skip answering (qa.ask)")
     p.add_argument("--absent", action="store_true",
@@ -172,6 +174,8 @@ def parser() -> argparse.ArgumentParser:
                    help="override a setting for this run: rrf_k, weight_bm25, weight_dense, candidates, "
                         "encoder (onnx, onnx-int8, sentence-transformers)")
     p.add_argument("--tune", action="store_true", help="grid-search the fusion settings (hybrid retrieval)")
+    p.add_argument("--fit-abstention", action="store_true",
+                   help="fit the abstention threshold: highest recall at a cost of at most 2 points")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval)
 

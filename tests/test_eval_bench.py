@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from qa.measure import eval as evaluation, judge
-from conftest import REPO, raw
+from conftest import QUESTIONS as SEED_QUESTIONS, REPO, raw
 
 RATES = ("recall@1", "recall@5", "recall@20", "mrr", "first_citation_accuracy", "citations_valid")
 
@@ -101,3 +101,14 @@ def test_squad_split_is_by_article_in_every_file():
     parts = [tune_part(t) for t in V11_DEV_TITLES]
     assert parts.count("train") == 12 and parts.count("fit") == 12 and parts.count(None) == 24
     assert tune_part("Islamism") is None
+
+
+def test_fit_abstention_curve_on_the_seeds(pipeline):
+    from qa.measure.datasets import load_seeds
+    from qa.measure.tuning import fit_abstention
+    ds = load_seeds(SEED_QUESTIONS, pipeline.seeds_dir, pipeline.index_dir)
+    fit = fit_abstention(pipeline, ds.questions, progress=False)
+    assert fit["questions"] == len(ds.questions) and fit["unanswerable"] == sum(not q.answers for q in ds.questions)
+    recalls = [c["recall"] for c in fit["curve"]]
+    assert recalls == sorted(recalls)                       # a higher threshold refuses more
+    assert fit["chosen"] is not None and fit["chosen"]["cost"] <= 0.02

@@ -119,13 +119,19 @@ def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], q
     return extra
 
 
-def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstain: bool = True) -> Answer:
-    """A cited answer to `question`, or an abstention with the nearest passages.
-    `abstain=False` answers even when unsure (the eval uses it to price abstention)."""
+def ranked(index: Index, question: str, k: int = 8, mode: str = "hybrid"):
+    """(checked question, question vector, hits, candidates best first): what answering starts from."""
     q = check_question(question, index.settings.max_question_chars)
     qv = encoder.embed([q], index.settings)[0]
     hits = search(index, q, k=k, mode=mode, query_vector=qv)
     cands = read(index, q, candidates(index, with_neighbours(index, [h.chunk_id for h in hits]), q, qv))
+    return q, qv, hits, cands
+
+
+def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstain: bool = True) -> Answer:
+    """A cited answer to `question`, or an abstention with the nearest passages.
+    `abstain=False` answers even when unsure (the eval uses it to price abstention)."""
+    q, qv, hits, cands = ranked(index, question, k, mode)
     if not cands or (abstain and max(c.confidence for c in cands) < threshold(index)):
         n = len({a.doc_id for a in index.articles.values() if a.duplicate_of is None})
         text = (f"Not in these articles: none of the {n} articles answers this question. "

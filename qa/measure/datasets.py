@@ -31,6 +31,7 @@ class Question:
     answers: tuple[str, ...]                  # empty: the articles do not answer it
     gold: tuple[tuple[str, int, int], ...]    # (doc_id, start, end) regions where an answer counts
     split: str = "all"
+    part: str | None = None                   # within the tune half: "train" or "fit" (see tune_part)
 
 
 @dataclass
@@ -123,14 +124,15 @@ def load_squad(path: Path, cache: Path, absent: str | None = None) -> Dataset:
             tmp.write_text(text, encoding="utf-8", newline="")
             tmp.replace(target)
     qs = []
+    titles = {d["id"]: d.get("title") or d["id"] for d in data["documents"]}
     for q in data["questions"]:
         s, e = regions[q["doc_id"]][q["paragraph_index"]]
-        split = regions[q["doc_id"], "split"]
+        split, part = regions[q["doc_id"], "split"], tune_part(titles[q["doc_id"]])
         if split == absent:
-            qs.append(Question(q["id"], q["question"], (), (), split))
+            qs.append(Question(q["id"], q["question"], (), (), split, part))
             continue
         qs.append(Question(q["id"], q["question"], tuple(q.get("answers") or ()),
-                           ((ids[q["doc_id"]], s, e),), split))
+                           ((ids[q["doc_id"]], s, e),), split, part))
     name = Path(path).name + (f" without the {absent} half's articles" if absent else "")
     return Dataset(name, qs, articles, root / f"index{suffix}")
 

@@ -117,21 +117,24 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
 def run(dataset: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None = None,
         modes: tuple[str, ...] = ("bm25", "dense", "hybrid"), split: str = "all", limit: int | None = None,
         seed: int = 0, overrides: list[str] | None = None, answering: bool = True, tune: bool = False,
-        absent: bool = False) -> dict:
+        absent: bool = False, fit_abstention: bool = False) -> dict:
     """`qa eval`: the figures for one question set (or, with `tune`, the fusion grid) as a dict.
     `absent`: the split's own articles are left out of the index (every question unanswerable)."""
-    if absent and split == "all":
+    if absent and split not in ("tune", "report"):
         raise ValueError("--absent needs --split tune or --split report (that half's articles are removed)")
     ds = open_dataset(dataset, seeds_dir, index_dir, cache, split if absent else None)
     for m in modes:
         if m not in ("bm25", "dense", "hybrid"):
             raise ValueError(f"--modes: unknown mode {m!r}; use bm25, dense, hybrid")
-    qs = sample([q for q in ds.questions if split in ("all", q.split)], limit, seed)
+    qs = sample([q for q in ds.questions if split in ("all", q.split, q.part)], limit, seed)
     pipeline = Pipeline(ds.seeds_dir, ds.index_dir, settings=with_overrides(DEFAULT, overrides), progress=True)
     head = {"dataset": ds.name, "split": split, "limit": limit, "seed": seed}
     if tune:
         from .tuning import GRID, tune as grid_search
         return {**head, "grid": grid_search(pipeline.index, qs, GRID)}
+    if fit_abstention:
+        from .tuning import fit_abstention as fit
+        return {**head, "abstention_fit": fit(pipeline, qs)}
     r = {**head, **evaluate(pipeline, qs, list(modes), answering=answering)}
     abst = {m: d.pop("abstention") for m, d in r["modes"].items() if "abstention" in d}
     if abst:
@@ -156,6 +159,18 @@ def report(r: dict) -> str:
             lines.append(f"{m:7s}       {f(a['precision'])}  {f(a['recall'])}                {f(a['answerable_abstained'])}"
                          f"                       {f(a['accuracy_without_abstention'])}  {f(a['cost'])}")
     return "\n".join(lines)
+
+
+def fit_report(r: dict) -> str:
+    """The abstention threshold fit: the chosen threshold, then the curve."""
+    f = r["abstention_fit"]
+    def row(c):
+        p = "     -" if c["precision"] is None else f"{c['precision']:6.3f}"
+        return f"  threshold {c['threshold']:.3f}  precision {p}  recall {c['recall']:.3f}  cost {c['cost']:.3f}"
+    lines = [f"{r['dataset']} (split {r['split']}): {f['questions']} questions, {f['unanswerable']} unanswerable; "
+             f"the highest recall at a cost of at most {f['max_cost']:.2f}:",
+             row(f["chosen"]) if f["chosen"] else "  none", "curve:"]
+    return "\n".join(lines + [row(c) for c in f["curve"]])
 
 
 def grid_report(r: dict) -> str:

@@ -57,3 +57,36 @@ def tune(index, questions: list[Question], grid: dict, progress: bool = True) ->
             ranks.append(retrieval_rank(q, index, _select(index, fused, b, dd, DEPTH)))
         results.append({**dict(zip(keys, combo)), **summarize_ranks(ranks)})
     return sorted(results, key=lambda r: -(r["recall@1"] + r["recall@5"] + r["mrr"]))
+
+
+def fit_abstention(pipeline, questions: list[Question], max_cost: float = 0.02, progress: bool = True) -> dict:
+    """The abstention threshold on these questions: for each, the best candidate's confidence
+    and whether the unabstained answer's first citation is right; then every threshold's
+    precision, recall and cost (answerable questions answered right that it would refuse).
+    Chosen: the highest recall whose cost is at most `max_cost`."""
+    from tqdm import tqdm
+
+    from ..answering.answer import answer, ranked
+    from .judge import right_place
+    index = pipeline.index
+    rows = []
+    for q in tqdm(questions, file=sys.stderr, disable=not progress, desc="fit", unit="q"):
+        _, _, _, cands = ranked(index, q.question)
+        best = max((c.confidence for c in cands), default=0.0)
+        right = False
+        if q.answers:
+            ans = answer(index, q.question, abstain=False)
+            right = bool(ans.citations) and right_place(q, index, ans.citations[0])
+        rows.append((best, bool(q.answers), right))
+    n_ans = max(1, sum(a for _, a, _ in rows))
+    n_un = max(1, sum(not a for _, a, _ in rows))
+    curve = []
+    for t in sorted({round(b, 3) for b, _, _ in rows}):
+        refused = [(a, r) for b, a, r in rows if b < t]
+        right_refusals = sum(not a for a, _ in refused)
+        curve.append({"threshold": t, "precision": right_refusals / len(refused) if refused else None,
+                      "recall": right_refusals / n_un, "cost": sum(r for a, r in refused if a) / n_ans})
+    ok = [c for c in curve if c["cost"] <= max_cost]
+    chosen = max(ok, key=lambda c: (c["recall"], -c["threshold"])) if ok else None
+    return {"questions": len(rows), "unanswerable": sum(not a for _, a, _ in rows), "max_cost": max_cost,
+            "chosen": chosen, "curve": curve[::max(1, len(curve) // 40)]}
