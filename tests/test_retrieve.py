@@ -110,7 +110,8 @@ def test_bm25_equals_rank_bm25(index, query):
 
 
 def test_faiss_equals_brute_force_cosine(index):
-    vecs = dense.embed([c.text for c in index.chunks])
+    vecs = index.dense.vectors()                 # the stored vectors: faiss must rank them exactly
+    assert vecs.shape == (len(index.chunks), 384)
     for query in QUERIES:
         qv = dense.embed([query])[0]
         cos = vecs @ qv / (np.linalg.norm(vecs, axis=1) * np.linalg.norm(qv))
