@@ -92,6 +92,9 @@ def cached_model(name: str, key: dict, make: Callable[[Path], None]) -> Path:
     finally:
         tmp_path.unlink(missing_ok=True)
     _write_json(meta_path, {"key": key, "file": model.name, "sha256": sha, "bytes": model.stat().st_size})
+    for old in folder.glob("model-*.onnx"):  # a corrupt or superseded export (open handles keep working)
+        if old != model:
+            old.unlink(missing_ok=True)
     return model
 
 
