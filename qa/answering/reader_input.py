@@ -1,13 +1,15 @@
 """The reader's input: question, title and the candidate sentence between its neighbours.
 
-`[CLS] question [SEP] title : previous CANDIDATE next [SEP]`, at most MAX_LEN
-tokens; the question keeps at most MAX_QUESTION tokens and the title
-MAX_TITLE. The candidate's tokens carry token_type_ids 1, every other token 0,
-so the mark costs no tokens and survives truncation. When space runs out, the
-neighbours are cut first (the previous sentence keeps its end, the next its
-start, space shared evenly), then the candidate. Training and serving use this
-one function, so the model reads at query time what it read in training. No
-torch here: it runs under onnxruntime.
+`[CLS] question [SEP] title : previous CANDIDATE next [SEP]`, at most `max_len`
+tokens (a model's card records the lengths it was trained with; new models use
+MAX_LEN and MAX_NEIGHBOUR). The question keeps at most MAX_QUESTION tokens, the
+title MAX_TITLE, the two neighbours together 2 x `max_neighbour`. The
+candidate's tokens carry token_type_ids 1, every other token 0, so the mark
+costs no tokens and survives truncation. When space runs out, the neighbours
+are cut first (the previous sentence keeps its end, the next its start, space
+shared evenly), then the candidate. Training and serving use this one function,
+so the model reads at query time what it read in training. No torch here: it
+runs under onnxruntime.
 """
 from __future__ import annotations
 
@@ -15,14 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-MAX_LEN = 160
+MAX_LEN = 96
+MAX_NEIGHBOUR = 16               # tokens of each neighbour at most: the candidate itself is what is judged
 MAX_QUESTION = 48
 MAX_TITLE = 12
 
 
 class ReaderInput:
-    def __init__(self, tokenizer_json: Path):
+    def __init__(self, tokenizer_json: Path, max_len: int = MAX_LEN, max_neighbour: int = MAX_NEIGHBOUR):
         from tokenizers import Tokenizer
+        self.max_len = max_len
+        self.max_neighbour = max_neighbour
         self.tokenizer = Tokenizer.from_file(str(tokenizer_json))
         self.tokenizer.no_padding()          # the MiniLM file carries a fixed padding and truncation
         self.tokenizer.no_truncation()
@@ -38,9 +43,9 @@ class ReaderInput:
     def pair(self, q: list[int], title: list[int], prev: list[int], cand: list[int], nxt: list[int]):
         """(ids, types) of one input from token lists."""
         q, title = q[:MAX_QUESTION], (title[:MAX_TITLE] + self.colon) if title else []
-        room = MAX_LEN - 3 - len(q) - len(title)
+        room = self.max_len - 3 - len(q) - len(title)
         cand = cand[:max(1, room)]
-        rest = max(0, room - len(cand))
+        rest = min(max(0, room - len(cand)), 2 * self.max_neighbour)
         take_prev = min(len(prev), max(rest // 2, rest - len(nxt)))
         take_next = min(len(nxt), rest - take_prev)
         prev = prev[len(prev) - take_prev:] if take_prev else []

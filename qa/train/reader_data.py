@@ -1,11 +1,13 @@
 """Training groups for the reader, from SQuAD files read where they lie (never copied).
 
 A group is one question and 8 candidate sentences, each in its context (title,
-previous sentence, sentence, next sentence: `ReaderInput`'s tuple):
+previous sentence, sentence, next sentence: `ReaderInput`'s tuple). The
+negatives are the sentences the reader meets at query time, where retrieval has
+mostly found the right article: the ones sharing the most question terms first.
 - answerable: 1 positive (a gold-paragraph sentence holding a gold answer) and
-  7 negatives: up to 3 other sentences of the gold paragraph, the rest hard
-  negatives from our own BM25 over the paragraphs of other articles, minus any
-  sentence that holds the answer string;
+  7 negatives: up to 3 other sentences of the gold paragraph, 2 of the same
+  article's other paragraphs, the rest hard negatives from our own BM25 over
+  the paragraphs of other articles; none holds the answer string;
 - "removed article" (a share of the answerable questions): 8 sentences from
   other articles' best BM25 paragraphs and none from the question's own, as
   when the article that answers is not indexed;
@@ -42,6 +44,7 @@ class Doc:
     sentences: list[str]
     paragraph_of: list[int]              # paragraph index of each sentence
     first: list[int]                     # first sentence index of each paragraph (and the end)
+    terms: list[frozenset] = field(default_factory=list)   # the tokens of each sentence
 
 
 @dataclass
@@ -65,7 +68,8 @@ def _doc(d: dict) -> Doc:
                 sents.append(piece.strip())
                 para_of.append(p)
     first.append(len(sents))
-    return Doc(d.get("title", d["id"]).replace("_", " "), sents, para_of, first)
+    return Doc(d.get("title", d["id"]).replace("_", " "), sents, para_of, first,
+               [frozenset(tokenize(x)) for x in sents])
 
 
 def _item(doc: Doc, i: int) -> tuple[str, str, str, str]:
@@ -108,11 +112,16 @@ class Corpus:
             doc = self.docs[did]
             for i in range(doc.first[p], doc.first[p + 1]):
                 if not _holds(doc.sentences[i], answers):
-                    pool.append((len(q & set(tokenize(doc.sentences[i]))), rng.random(), did, i))
+                    pool.append((len(q & doc.terms[i]), rng.random(), did, i))
         pool.sort(reverse=True)
         best = pool[:8]
         rng.shuffle(best)
         return [_item(self.docs[did], i) for _, _, did, i in best[:n]]
+
+
+def _closest(doc: Doc, rows, q_terms: set, rng: random.Random, n: int) -> list[int]:
+    """The n sentences of `rows` sharing the most question terms (ties broken at random)."""
+    return sorted(rows, key=lambda i: (-len(q_terms & doc.terms[i]), rng.random()))[:n]
 
 
 def answer_group(corpus: Corpus, q: dict, rng: random.Random) -> Group | None:
@@ -122,9 +131,13 @@ def answer_group(corpus: Corpus, q: dict, rng: random.Random) -> Group | None:
     pos = [i for i in inside if _holds(doc.sentences[i], q["answers"])]
     if not pos:
         return None                            # the answer crosses sentences
-    others = [i for i in inside if i not in pos]
-    rng.shuffle(others)
-    items = [_item(doc, rng.choice(pos))] + [_item(doc, i) for i in others[:3]]
+    q_terms = set(tokenize(q["question"]))
+    same = [i for i in inside if i not in pos]
+    rest = [i for i in range(len(doc.sentences)) if doc.paragraph_of[i] != p
+            and not _holds(doc.sentences[i], q["answers"])]
+    negatives = _closest(doc, same, q_terms, rng, 3)
+    negatives += _closest(doc, rest, q_terms, rng, 5 - len(negatives))
+    items = [_item(doc, rng.choice(pos))] + [_item(doc, i) for i in negatives]
     items += corpus.hard_negatives(q["question"], q["doc_id"], q["answers"], rng, GROUP - len(items))
     if len(items) < GROUP:
         return None
