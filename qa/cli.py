@@ -186,7 +186,7 @@ def parser() -> argparse.ArgumentParser:
                    help="SQuAD v2.0 dev: unanswerable questions of its tune-half 'train' articles (skipped if absent)")
     p.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "reader")
     p.add_argument("--minutes", type=float, default=45.0, help="training time budget (default 45)")
-    p.add_argument("--layers", type=int, default=4, help="MiniLM layers kept (default 4 of 6)")
+    p.add_argument("--layers", type=int, default=6, help="MiniLM layers kept (default all 6)")
     p.add_argument("--limit", type=int, default=None, help="use only N training questions (smoke runs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--removed-share", type=float, default=0.15,

