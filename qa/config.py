@@ -55,13 +55,24 @@ class Settings:
     weight_bm25: float = 1.0
     weight_dense: float = 0.7                # was 1.0: BM25 is the stronger retriever on these questions
     candidates: int = 100                    # per retriever, before fusion
-    # answering: the reader (models/reader, trained by `qa train-reader`; "" = the hand-set scores)
-    reader: str = ""
+    # answering: the reader (a folder with reader.onnx and its card, trained by `qa train-reader`;
+    # "" = the first-stage scores alone). Order: the reader's logit + reader_mix x the first-stage
+    # score (+ reader_dense x cosine); abstain when no sentence's order score reaches
+    # reader_abstain. Chosen on the SQuAD v1.1 and v2.0 tune halves (see the README's results).
+    reader: str = "models/reader"
     reader_candidates: int = 24              # sentences read per question, the best by the first-stage score
-    reader_abstain: float = 0.5              # "not in these articles" when no sentence reaches this probability
-    reader_dense: float = 0.0                # weight of question-sentence cosine added to the reader's logit
+    reader_mix: float = 4.0                  # weight of the first-stage score added to the reader's logit
+    reader_dense: float = 0.0                # weight of question-sentence cosine added to the logit
+    reader_abstain: float = -0.863           # "not in these articles" when no order score reaches this
     # questions
     max_question_chars: int = 1_000
+
+    def reader_dir(self) -> Path | None:
+        """The reader model's folder (relative paths are under the project), or None when off."""
+        if not self.reader:
+            return None
+        p = Path(self.reader)
+        return p if p.is_absolute() else PROJECT_ROOT / p
 
     def index_fingerprint(self) -> dict:
         """The settings that shape the index; a change means a rebuild."""

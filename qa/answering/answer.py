@@ -38,8 +38,10 @@ from .scoring import Candidate, candidates, fits_type, question_type, with_neigh
 # 0.71 and recall 0.10 at a cost of 1.4 points of answered accuracy; higher thresholds buy recall
 # at a steep cost (0.55: precision 0.59, recall 0.32, cost 10 points).
 ABSTAIN_BELOW = 0.42
-KEEP_WITHIN = 0.86            # other sentences need this share of the best score...
+KEEP_WITHIN = 0.86            # other sentences need this share of the best first-stage score...
+KEEP_MARGIN = 1.0             # ...or to be within this many logits of the best on the reader's scale...
 KEEP_REASON = 0.5             # ...or, for why/purpose questions, a stated cause and this share
+NEW_ARTICLE, NEW_ARTICLE_LOGITS = 0.05, 0.5   # the edge of an article not yet cited, on either scale
 MAX_QUOTES = 4
 
 
@@ -53,17 +55,28 @@ def _redundant(index: Index, c: Candidate, chosen: list[Candidate]) -> bool:
 
 
 def read(index: Index, question: str, cands: list[Candidate]) -> list[Candidate]:
-    """The reader's probabilities for the best first-stage candidates, best first; the rest are dropped.
-    Without a reader (settings.reader == ""), the first-stage order stands."""
+    """The reader's view of the best first-stage candidates, best first; the rest are dropped.
+    Each read candidate gets `read`, the reader's own probability that it answers, and `score`,
+    its order and confidence: the reader's logit plus `reader_mix` times the first-stage score
+    (logit units). Without a reader (settings.reader == ""), the first stage stands."""
     reader = load_reader(index.settings)
     if reader is None or not cands:
         return cands
     s = index.settings
-    top = sorted(cands, key=lambda c: -c.score)[:s.reader_candidates]
+    top = sorted(cands, key=lambda c: -c.first)[:s.reader_candidates]
     logits = reader.score(question, [context(index, c.doc_id, c.start, c.end) for c in top])
-    for c, p in zip(top, probabilities(logits + s.reader_dense * np.array([c.dense for c in top]))):
-        c.read = c.score = float(p)
+    for c, logit, p in zip(top, logits, probabilities(logits)):
+        c.read = float(p)
+        c.score = float(logit) + s.reader_mix * c.first + s.reader_dense * c.dense
     return sorted(top, key=lambda c: -c.score)
+
+
+def close_to(index: Index, c: Candidate, best: Candidate) -> bool:
+    """Is `c` close enough to the best to be quoted beside it? On the reader's scale, within
+    KEEP_MARGIN logits; on the first stage's, within KEEP_WITHIN of its score."""
+    if best.read is not None and c.read is not None:
+        return c.score >= best.score - KEEP_MARGIN
+    return c.score >= KEEP_WITHIN * best.score
 
 
 def threshold(index: Index) -> float:
@@ -81,16 +94,20 @@ def select(index: Index, cands: list[Candidate], kind: str, question: str, qv: n
     best = cands[0]
     chosen = [best]
     floor = threshold(index)
+    slack = KEEP_MARGIN if best.read is not None else 0.1     # a stated cause may sit a little below it
 
     def eligible(c: Candidate) -> bool:
         if kind in ("why", "purpose") and fits_type(kind, c.text) >= 1.0:
-            return c.score >= KEEP_REASON * best.score and c.confidence >= floor - 0.1
-        return c.score >= KEEP_WITHIN * best.score and c.confidence >= floor
+            # another stated cause stays in by the first stage's measure: the reader leads, and
+            # articles that give a different reason still get their say
+            return c.first >= KEEP_REASON * best.first and c.confidence >= floor - slack
+        return close_to(index, c, best) and c.confidence >= floor
 
     pool = [c for c in cands[1:] if eligible(c)]
+    bonus = NEW_ARTICLE_LOGITS if best.read is not None else NEW_ARTICLE
     while pool and len(chosen) < MAX_QUOTES:
         cited = {c.doc_id for c in chosen}
-        pool.sort(key=lambda c: -(c.score + (0.05 if c.doc_id not in cited else 0.0)))
+        pool.sort(key=lambda c: -(c.score + (bonus if c.doc_id not in cited else 0.0)))
         c = pool.pop(0)
         if not _redundant(index, c, chosen):
             chosen.append(c)
@@ -103,14 +120,18 @@ def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], q
     fact a chosen sentence dates, so that the answer shows each side. Besides the retrieved
     passages, the passages nearest to the dated sentence itself are searched."""
     extra: list[Candidate] = []
-    floor = 0.5 * chosen[0].score
-    for c in chosen:
-        mine = [v for _, v in dates(c.text)]
-        if not mine:
-            continue
-        near = [(cid, 10) for cid, _ in index.dense.search(index.sentence_vectors[c.row], 10)]
-        for o in cands + read(index, question, candidates(index, near, question, qv)):
-            if o in chosen or o in extra or o.doc_id == c.doc_id or o.score < floor:
+    floor = 0.5 * chosen[0].first            # by the first stage's measure, as for several reasons
+    dated = [(c, [v for _, v in dates(c.text)]) for c in chosen]
+    dated = [(c, mine) for c, mine in dated if mine]
+    if not dated:
+        return []
+    # the passages nearest to each dated sentence
+    near = [(cid, 10) for c, _ in dated for cid, _ in index.dense.search(index.sentence_vectors[c.row], 10)]
+    known = {(o.doc_id, o.start) for o in cands}
+    fresh = [o for o in candidates(index, near, question, qv) if (o.doc_id, o.start) not in known]
+    for c, mine in dated:
+        for o in cands + fresh:
+            if o in chosen or o in extra or o.doc_id == c.doc_id or o.first < floor:
                 continue
             theirs = [v for _, v in dates(o.text)]
             if theirs and not any(same_date(a, b) for a in mine for b in theirs) \

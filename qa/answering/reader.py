@@ -18,12 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import PROJECT_ROOT, Settings
+from ..config import Settings
 from ..errors import QAError
 from ..retrieval import runtime
 from ..retrieval.index import Index
-
-MODEL_DIR = PROJECT_ROOT / "models" / "reader"
 
 _READERS: dict[str, "Reader"] = {}
 _LOCK = threading.Lock()
@@ -49,24 +47,26 @@ class Reader:
             raise ReaderError(f"{model} does not match the sha256 in its card: re-fetch or retrain it")
         from .reader_input import ReaderInput
         self.session = runtime.session(model, threads)
-        self.inputs = ReaderInput(folder / "tokenizer.json")
+        self.inputs = ReaderInput(folder / "tokenizer.json", int(card.get("max_tokens", 160)),
+                                  int(card.get("max_neighbour_tokens", 160)))
         self.names = {i.name for i in self.session.get_inputs()}
+        self._lock = threading.Lock()          # the Rust tokenizer is not to be shared across threads
 
     def score(self, question: str, items: list[tuple[str, str, str, str]]) -> np.ndarray:
         """Logits, one per (title, previous, candidate, next)."""
         if not items:
             return np.zeros(0, dtype=np.float32)
-        feed = self.inputs.encode([(question, t, p, c, n) for t, p, c, n in items])
-        out = self.session.run(None, {k: v for k, v in feed.items() if k in self.names})[0]
+        with self._lock:
+            feed = self.inputs.encode([(question, t, p, c, n) for t, p, c, n in items])
+            out = self.session.run(None, {k: v for k, v in feed.items() if k in self.names})[0]
         return np.asarray(out, dtype=np.float32).reshape(-1)
 
 
 def load(settings: Settings) -> Reader | None:
     """The process-wide reader of `settings.reader` (a folder; "" switches the reader off)."""
-    if not settings.reader:
+    folder = settings.reader_dir()
+    if folder is None:
         return None
-    folder = Path(settings.reader)
-    folder = folder if folder.is_absolute() else PROJECT_ROOT / folder
     with _LOCK:
         if str(folder) not in _READERS:
             _READERS[str(folder)] = Reader(folder, settings.encoder_threads)

@@ -86,10 +86,13 @@ class Candidate:
     rank: int           # rank of the passage it came from (0 = best)
     score: float = 0.0
     read: float | None = None   # the reader's probability that it answers, when the reader read it
+    first: float = 0.0          # the first-stage score (score before the reader re-weighs it)
 
     @property
     def confidence(self) -> float:
-        return self.read if self.read is not None else 0.6 * self.dense + 0.4 * self.lexical
+        """What abstention compares with its threshold: the reader's order score (logit units)
+        when the reader read it, else 0.6 x cosine + 0.4 x term coverage."""
+        return self.score if self.read is not None else 0.6 * self.dense + 0.4 * self.lexical
 
 
 def candidates(index: Index, ranked: list[tuple[int, int]], question: str, qv: np.ndarray) -> list[Candidate]:
@@ -114,6 +117,7 @@ def candidates(index: Index, ranked: list[tuple[int, int]], question: str, qv: n
             c = Candidate(chunk.doc_id, s, e, text[s:e], row, float(index.sentence_vectors[row] @ qv), lex, rank)
             c.score = (W_DENSE * c.dense + W_LEX * c.lexical + W_RANK / (1 + rank)
                        + W_TYPE[kind] * fits_type(kind, c.text) * max(c.dense, 0.0))
+            c.first = c.score
             out.append(c)
     return sorted(out, key=lambda c: -c.score)
 

@@ -6,7 +6,8 @@ baseline ran in the same run on the same input:
   the same chunk and sentence texts (in a child process, for a clean peak RSS);
 - warm queries on the seed index: p50/p95/p99 of retrieve per mode, split into
   BM25, query embedding, dense search and fusion, and of `ask` (answer selection
-  = ask minus a k=8 retrieve of the same question);
+  = ask minus a k=8 retrieve of the same question), with the reader and, on the
+  same index in the same run, without it;
 - cold start: a fresh process from `import qa` to the first answer, index on disk;
 - scale: synthetic corpora grown from the SQuAD dev articles (or the seeds when
   ../shared/eval is absent): each chunk is three sentences drawn at random from
@@ -18,6 +19,7 @@ Left out: throughput under concurrent load (the chat serialises model calls).
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -25,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from dataclasses import replace
 
 from ..config import DEFAULT
 from .bench_start import bench_cold
@@ -129,6 +133,17 @@ def bench_queries(pipeline, questions: list[str], repeats: int) -> dict:
             a = time.perf_counter() - t
             total.append(a), retr.append(r), select.append(max(0.0, a - r))
     out["ask"] = {"total": stats(total), "retrieve_k8": stats(retr), "answer_selection": stats(select)}
+    # the same questions on the same index with the reader off: before and after in one run
+    from ..answering.answer import answer
+    plain = copy.copy(ix)
+    plain.settings = replace(ix.settings, reader="")
+    bare = []
+    for _ in range(repeats):
+        for q in questions:
+            t = time.perf_counter()
+            answer(plain, q)
+            bare.append(time.perf_counter() - t)
+    out["ask"]["total_without_reader"] = stats(bare)
     return out
 
 
@@ -199,7 +214,7 @@ def report(r: dict) -> str:
     serving = f"{c['chat_serving_s']:.2f}s" if c.get("chat_serving_s") else "did not serve within 60 s"
     lines += ["", f"cold start to first answer: {c['wall_s']:.2f}s (interpreter + imports "
               f"{c['startup_and_import_s']:.2f}s, index load {c['load_index_s']:.2f}s, model load "
-              f"{c['load_model_s']:.2f}s, first answer {c['first_answer_s']:.2f}s; torch loaded: {c['torch_loaded']})",
+              f"{c['load_model_s']:.2f}s, reader load {c.get('load_reader_s', 0.0):.2f}s, first answer {c['first_answer_s']:.2f}s; torch loaded: {c['torch_loaded']})",
               f"`python -m qa ask` process, median of {cli['runs']}: {cli['wall_s_median']:.2f}s wall, "
               f"{cli['peak_rss_mib_median']:.0f} MiB peak RSS; app.py serving after {serving}"]
     a = r["bm25_agreement"]

@@ -24,7 +24,7 @@ from .datasets import Question, open_dataset, sample
 from .judge import DEPTH, retrieval_rank, right_place, summarize_ranks
 
 TUNABLE = ("rrf_k", "weight_bm25", "weight_dense", "candidates")
-READER_KNOBS = ("reader_candidates", "reader_abstain", "reader_dense")
+READER_KNOBS = ("reader_candidates", "reader_abstain", "reader_dense", "reader_mix")
 
 
 def _ask_anyway(pipeline: Pipeline, question: str, mode: str):

@@ -7,6 +7,7 @@ saying why.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import replace
@@ -23,9 +24,32 @@ from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
 from ..text import tokenize
 from ..types import Chunk
-from .persist import load, persist, source_hashes, stale_reason
+from .persist import load, persist, source_hashes, stale_reason, update_manifest
 
 log = logging.getLogger("qa")
+
+
+def _reader_record(settings: Settings) -> dict | None:
+    """The reader the answers over this index come from: its folder and the sha256 its card gives."""
+    folder = settings.reader_dir()
+    if folder is None:
+        return None
+    try:
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+        return {"folder": settings.reader, "sha256": card["files"]["reader.onnx"]["sha256"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"folder": settings.reader, "sha256": None}
+
+
+def _note_reader(index: Index, index_dir: Path) -> None:
+    """The reader changes without the index changing: the manifest then records the new one."""
+    record = _reader_record(index.settings)
+    if index.manifest.get("reader") == record:
+        return
+    try:
+        index.manifest = update_manifest(index_dir, reader=record)
+    except (OSError, ValueError) as e:         # a read-only index still serves
+        log.warning("cannot record the reader in %s: %s", index_dir / "manifest.json", e)
 
 
 def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
@@ -59,6 +83,7 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "skipped": skipped,
         "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(chunks),
                    "sentences": len(sent_spans)},
+        "reader": _reader_record(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs)
@@ -70,8 +95,11 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
     reason = stale_reason(seeds_dir, index_dir, settings)
     if reason is None:
         try:
-            return load(seeds_dir, index_dir, settings)
+            index = load(seeds_dir, index_dir, settings)
         except IndexCorruptError as e:
             reason = str(e)
+        else:
+            _note_reader(index, Path(index_dir))
+            return index
     log.warning("building the index in %s: %s", index_dir, reason)
     return build(seeds_dir, index_dir, settings, progress)

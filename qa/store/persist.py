@@ -31,6 +31,7 @@ from ..errors import IndexCorruptError
 from ..retrieval.dense import DenseIndex
 from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
+from ..retrieval.runtime import sha256_file
 from ..types import Article, Chunk, Location
 
 
@@ -71,7 +72,7 @@ def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_sp
             for p in sorted(tmp.iterdir()):
                 with open(p, "rb") as f:
                     os.fsync(f.fileno())
-                files[p.name] = {"sha256": _file_hash(p), "bytes": p.stat().st_size}
+                files[p.name] = {"sha256": sha256_file(p), "bytes": p.stat().st_size}
             os.rename(tmp, index_dir / gen)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -87,18 +88,25 @@ def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_sp
                 shutil.rmtree(old, ignore_errors=True)
 
 
+def update_manifest(index_dir: Path, **fields) -> dict:
+    """Rewrite manifest.json with `fields` set (under the build lock, then an atomic rename):
+    for what describes the index without changing its files, such as the reader in use."""
+    index_dir = Path(index_dir)
+    with open(index_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = {**json.loads((index_dir / "manifest.json").read_text(encoding="utf-8")), **fields}
+        tmp = index_dir / f".manifest-{uuid.uuid4().hex[:8]}.json"
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, index_dir / "manifest.json")
+    return manifest
+
+
 def _write_lines(path: Path, records) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for r in records:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-
-
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def stale_reason(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> str | None:
@@ -136,7 +144,7 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
             p = gen / name
             if not p.exists():
                 raise IndexCorruptError(f"{p} is missing")
-            if p.stat().st_size != meta["bytes"] or _file_hash(p) != meta["sha256"]:
+            if p.stat().st_size != meta["bytes"] or sha256_file(p) != meta["sha256"]:
                 raise IndexCorruptError(f"{p} does not match its manifest hash (truncated or edited)")
         records = [json.loads(x) for x in (gen / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
         articles = []
