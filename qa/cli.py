@@ -43,8 +43,19 @@ def cmd_index(args) -> int:
     return 0
 
 
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", default=None, metavar="YYYY-MM-DD", help="only articles published on or after")
+    p.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="only articles published on or before")
+    p.add_argument("--outlet", action="append", default=None, metavar="NAME",
+                   help="only articles from this outlet (repeat for several)")
+
+
+def _filters(args) -> dict:
+    return {"since": args.since, "until": args.until, "outlets": args.outlet}
+
+
 def cmd_retrieve(args) -> int:
-    hits = _pipeline(args, progress=True).retrieve(args.question, k=args.k, mode=args.mode)
+    hits = _pipeline(args, progress=True).retrieve(args.question, k=args.k, mode=args.mode, **_filters(args))
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -52,7 +63,8 @@ def cmd_retrieve(args) -> int:
         print("no passage found")
     for i, h in enumerate(hits, 1):
         why = f"bm25 #{h.bm25_rank or '-'}  dense #{h.dense_rank or '-'}"
-        print(f"[{i}] {h.title}  ({h.doc_id} {h.start}:{h.end})  score {h.score:.4f}  {why}")
+        where = "  " + ", ".join(x for x in (h.outlet, h.date) if x) if h.outlet or h.date else ""
+        print(f"[{i}] {h.title}{where}  ({h.doc_id} {h.start}:{h.end})  score {h.score:.4f}  {why}")
         for loc in h.also_in:
             print(f"    also in {loc.doc_id} {loc.start}:{loc.end}")
         print("    " + h.text.replace("\n", "\n    "))
@@ -62,7 +74,7 @@ def cmd_retrieve(args) -> int:
 def cmd_ask(args) -> int:
     from .answering.render import answer_markdown
     p = _pipeline(args, progress=True)
-    ans = p.ask(args.question, k=args.k, mode=args.mode)
+    ans = p.ask(args.question, k=args.k, mode=args.mode, **_filters(args))
     if args.json:
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -140,6 +152,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
+    _filter_args(p)
     p.set_defaults(func=cmd_retrieve)
 
     p = sub.add_parser("ask", help="a cited answer to a question")
@@ -148,6 +161,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=8, help="passages to read the answer from (default 8)")
     p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (the schema `check` reads)")
+    _filter_args(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("check", help="verify a saved answer's citations against the articles")

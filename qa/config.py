@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2                       # 2: article texts and metadata stored in the index
 
 
 def default_seeds_dir() -> Path:
@@ -27,7 +27,7 @@ def default_index_dir() -> Path:
 @dataclass(frozen=True)
 class Settings:
     # corpus
-    extensions: tuple[str, ...] = (".txt", ".md")
+    extensions: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".jsonl", ".csv")   # ingest/formats.py
     max_file_bytes: int = 5_000_000          # larger files are skipped with a warning
     duplicate_jaccard: float = 0.8           # 5-word-shingle Jaccard for near-duplicate articles
     shingle_words: int = 5

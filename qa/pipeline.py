@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import store
 from .config import DEFAULT, Settings, default_index_dir, default_seeds_dir
+from .retrieval.filters import make_filter
 from .retrieval.index import Index
 from .retrieval.search import check_question, search
 from .types import Answer, Hit
@@ -40,13 +41,18 @@ class Pipeline:
             self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
             return self._index
 
-    def retrieve(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def retrieve(self, question: str, k: int = 5, mode: str = "hybrid", since=None, until=None,
+                 outlets=None) -> list[Hit]:
+        """The k best passages; `since`/`until` (YYYY-MM-DD, inclusive) and `outlets` filter by the
+        articles' publication date and outlet inside the retrievers."""
         check_question(question, self.settings.max_question_chars)
-        return search(self.index, question, k, mode)
+        return search(self.index, question, k, mode, where=make_filter(since, until, outlets))
 
-    def ask(self, question: str, k: int = 8, mode: str = "hybrid") -> Answer:
+    def ask(self, question: str, k: int = 8, mode: str = "hybrid", since=None, until=None,
+            outlets=None) -> Answer:
         from .answering.answer import answer
-        return answer(self.index, question, k=k, mode=mode)
+        where = make_filter(since, until, outlets)
+        return answer(self.index, question, k=k, mode=mode, where=where)
 
     def verify(self, answer: Answer) -> list[str]:
         from .answering.cite import verify
@@ -65,14 +71,15 @@ def default() -> Pipeline:
         return _DEFAULT
 
 
-def retrieve(question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
-    """The k best passages for `question` from the default index, best first."""
-    return default().retrieve(question, k, mode)
+def retrieve(question: str, k: int = 5, mode: str = "hybrid", since=None, until=None, outlets=None) -> list[Hit]:
+    """The k best passages for `question` from the default index, best first (optionally only
+    from articles published since/until a date, YYYY-MM-DD, or by the given outlets)."""
+    return default().retrieve(question, k, mode, since, until, outlets)
 
 
-def ask(question: str, k: int = 8, mode: str = "hybrid") -> Answer:
+def ask(question: str, k: int = 8, mode: str = "hybrid", since=None, until=None, outlets=None) -> Answer:
     """A cited, extractive answer from the default index (abstains when the articles do not say)."""
-    return default().ask(question, k, mode)
+    return default().ask(question, k, mode, since, until, outlets)
 
 
 def verify(answer: Answer) -> list[str]:

@@ -1,24 +1,33 @@
 """The records that flow through qa: Article -> Chunk -> Hit -> Citation -> Answer.
 
-All offsets are half-open `[start, end)` Python string indices into the article
-file's text as read with `open(path, encoding="utf-8").read()`.
+All offsets are half-open `[start, end)` Python string indices into the text of
+the article: the file as read with `open(path, encoding="utf-8").read()` for
+.txt/.md, the text trafilatura extracts for .html/.htm, the record's `text` for
+.jsonl/.csv exports (`ingest/formats.py`).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-SCHEMA = "qa.answer/1"
+SCHEMA = "qa.answer/2"                      # /2 added date, outlet, author; /1 still reads
+SCHEMAS = ("qa.answer/1", SCHEMA)
 
 
 @dataclass(frozen=True)
 class Article:
-    doc_id: str                      # file name without extension
+    doc_id: str                      # file name without extension (exports: plus "-<record number>")
     path: str
     title: str
-    text: str                        # the raw file text; every offset points into it
-    sha256: str
+    text: str                        # the text every offset points into (see above)
+    sha256: str                      # of `text`, UTF-8
     body: tuple[tuple[int, int], ...]  # cleaned paragraphs kept after boilerplate removal
     duplicate_of: str | None = None  # canonical doc_id when this is a near-duplicate scrape
+    date: str | None = None          # publication date, YYYY-MM-DD, when known
+    outlet: str | None = None        # site name, domain or the record's outlet, when known
+    author: str | None = None
+    url: str | None = None
+    extractor: str = "text"          # what made `text` ("text", "trafilatura 2.3.1", "jsonl", "csv")
+    record: int | None = None        # 1-based record number in an export file
 
     def in_body(self, start: int, end: int) -> bool:
         """True when [start, end) lies inside the cleaned body: within one paragraph, or
@@ -64,6 +73,8 @@ class Hit:
     dense_score: float | None        # cosine similarity
     chunk_id: int = -1
     also_in: tuple[Location, ...] = ()
+    date: str | None = None          # the article's publication date and outlet, when known
+    outlet: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -77,6 +88,9 @@ class Citation:
     end: int
     quote: str
     also_in: tuple[Location, ...] = ()
+    date: str | None = None          # the article's publication date, outlet and author, when known
+    outlet: str | None = None
+    author: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,7 +99,8 @@ class Citation:
     def from_dict(cls, d: dict) -> "Citation":
         also = tuple(Location(**loc) for loc in d.get("also_in") or ())
         return cls(doc_id=d["doc_id"], title=d.get("title", ""), start=int(d["start"]),
-                   end=int(d["end"]), quote=d["quote"], also_in=also)
+                   end=int(d["end"]), quote=d["quote"], also_in=also, date=d.get("date"),
+                   outlet=d.get("outlet"), author=d.get("author"))
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,8 @@ class Answer:
     def from_dict(cls, d: dict) -> "Answer":
         if not isinstance(d, dict) or "citations" not in d:
             raise ValueError("not a qa answer: expected a JSON object with a 'citations' list")
+        if d.get("schema", SCHEMA) not in SCHEMAS:
+            raise ValueError(f"unknown answer schema {d.get('schema')!r}: this qa reads {', '.join(SCHEMAS)}")
         passages = []
         for p in d.get("passages") or ():
             p = dict(p)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..retrieval import encoder
+from ..retrieval.filters import Filter, chunk_mask
 from ..retrieval.index import Index
 from ..retrieval.search import check_question, search
 from ..text import tokenize
@@ -83,7 +84,8 @@ def threshold(index: Index) -> float:
     return index.settings.reader_abstain if index.settings.reader else ABSTAIN_BELOW
 
 
-def select(index: Index, cands: list[Candidate], kind: str, question: str, qv: np.ndarray) -> list[Candidate]:
+def select(index: Index, cands: list[Candidate], kind: str, question: str, qv: np.ndarray,
+           where: Filter | None = None) -> list[Candidate]:
     """The best sentence, then close runners-up, preferring articles not yet cited.
 
     Causes are often stated apart from the event ("the summit was cancelled..." /
@@ -111,11 +113,11 @@ def select(index: Index, cands: list[Candidate], kind: str, question: str, qv: n
         c = pool.pop(0)
         if not _redundant(index, c, chosen):
             chosen.append(c)
-    return chosen + (other_sides(index, cands, chosen, question, qv) if kind == "when" else [])
+    return chosen + (other_sides(index, cands, chosen, question, qv, where) if kind == "when" else [])
 
 
 def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], question: str,
-                qv: np.ndarray) -> list[Candidate]:
+                qv: np.ndarray, where: Filter | None = None) -> list[Candidate]:
     """For a "when" question: sentences of other articles that give a different date for the
     fact a chosen sentence dates, so that the answer shows each side. Besides the retrieved
     passages, the passages nearest to the dated sentence itself are searched."""
@@ -126,7 +128,8 @@ def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], q
     if not dated:
         return []
     # the passages nearest to each dated sentence
-    near = [(cid, 10) for c, _ in dated for cid, _ in index.dense.search(index.sentence_vectors[c.row], 10)]
+    mask = chunk_mask(index, where)
+    near = [(cid, 10) for c, _ in dated for cid, _ in index.dense.search(index.sentence_vectors[c.row], 10, mask)]
     known = {(o.doc_id, o.start) for o in cands}
     fresh = [o for o in candidates(index, near, question, qv) if (o.doc_id, o.start) not in known]
     for c, mine in dated:
@@ -140,26 +143,30 @@ def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], q
     return extra
 
 
-def ranked(index: Index, question: str, k: int = 8, mode: str = "hybrid"):
+def ranked(index: Index, question: str, k: int = 8, mode: str = "hybrid", where: Filter | None = None):
     """(checked question, question vector, hits, candidates best first): what answering starts from."""
     q = check_question(question, index.settings.max_question_chars)
     qv = encoder.embed([q], index.settings)[0]
-    hits = search(index, q, k=k, mode=mode, query_vector=qv)
+    hits = search(index, q, k=k, mode=mode, query_vector=qv, where=where)
     cands = read(index, q, candidates(index, with_neighbours(index, [h.chunk_id for h in hits]), q, qv))
     return q, qv, hits, cands
 
 
-def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstain: bool = True) -> Answer:
-    """A cited answer to `question`, or an abstention with the nearest passages.
-    `abstain=False` answers even when unsure (the eval uses it to price abstention)."""
-    q, qv, hits, cands = ranked(index, question, k, mode)
+def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstain: bool = True,
+           where: Filter | None = None) -> Answer:
+    """A cited answer to `question`, or an abstention with the nearest passages; with `where`,
+    from the articles it admits only. `abstain=False` answers even when unsure (the eval uses
+    it to price abstention)."""
+    q, qv, hits, cands = ranked(index, question, k, mode, where)
     if not cands or (abstain and max(c.confidence for c in cands) < threshold(index)):
-        n = len({a.doc_id for a in index.articles.values() if a.duplicate_of is None})
-        text = (f"Not in these articles: none of the {n} articles answers this question. "
+        n = sum(1 for a in index.articles.values()
+                if a.duplicate_of is None and (where is None or where.admits(a.date, a.outlet)))
+        scope = f"the {n} articles{' the filter admits' if where else ''}"
+        text = (f"Not in these articles: none of {scope} answers this question. "
                 "The nearest passages are listed below for you to judge.")
         return Answer(question=question, text=text, citations=(), abstained=True, searched=q,
                       passages=tuple(hits[:3]), mode=mode)
-    chosen = select(index, cands, question_type(q), q, qv)
+    chosen = select(index, cands, question_type(q), q, qv, where)
     citations = make_citations(index, [(c.doc_id, c.start, c.end) for c in chosen])
     notes = disagreements(index, chosen, citations)
     return Answer(question=question, text=compose(citations, notes), citations=tuple(citations),

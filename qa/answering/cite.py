@@ -1,8 +1,10 @@
 """Citations: building them from sentence spans, writing the answer text, verifying them.
 
-A citation is a verbatim slice `text[start:end]` of an article file, plus the
-places where the same passage stands in duplicate scrapes. `verify` re-reads
-every cited file, so a saved answer can be checked long after it was made.
+A citation is a verbatim slice `text[start:end]` of an article's text, plus the
+places where the same passage stands in duplicate scrapes. `verify` derives
+every cited text again from its file (reading a .txt, extracting a page,
+parsing an export record), so a saved answer can be checked long after it was
+made, and says so when the extractor is no longer the one that indexed it.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from ..ingest.formats import ExtractorChanged, derive_text
 from ..types import Answer, Citation
 
 _SAFE_ID = re.compile(r"^[\w.\-]+$")
@@ -40,7 +43,8 @@ def make_citations(index, spans: list[tuple[str, int, int]]) -> list[Citation]:
             continue
         art = index.articles[doc_id]
         out.append(Citation(doc_id=doc_id, title=art.title, start=ms, end=me, quote=art.text[ms:me],
-                            also_in=index.aligner(doc_id).locate(ms, me)))
+                            also_in=index.aligner(doc_id).locate(ms, me), date=art.date, outlet=art.outlet,
+                            author=art.author))
     return out
 
 
@@ -72,17 +76,39 @@ def verify(answer: Answer, seeds_dir: Path, index=None) -> list[str]:
     return problems
 
 
+def _article_text(doc_id: str, seeds_dir: Path, index) -> tuple[str | None, str]:
+    """The text the article's offsets index, derived again from its file, or (None, problem).
+    Only files directly inside the articles folder are opened, never through a link."""
+    folder = Path(seeds_dir).resolve()
+    art = index.articles.get(doc_id) if index is not None else None
+    if art is not None:
+        path, extractor, record = folder / Path(art.path).name, art.extractor, art.record
+    else:
+        path = next((folder / f"{doc_id}{x}" for x in (".txt", ".md") if (folder / f"{doc_id}{x}").is_file()),
+                    folder / f"{doc_id}.txt")
+        extractor, record = "text", None
+    if path.is_symlink() or path.resolve().parent != folder:
+        return None, f"{path.name} is not a file of the articles folder {folder}"
+    if not path.is_file():
+        return None, f"article file {path} is missing"
+    try:
+        if extractor == "text":
+            with open(path, encoding="utf-8") as f:
+                return f.read(), ""
+        limit = index.settings.max_file_bytes if index is not None else 5_000_000
+        return derive_text(path, record, extractor, limit), ""
+    except ExtractorChanged as e:
+        return None, str(e)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        return None, f"cannot read the article ({e})"
+
+
 def _check(label, doc_id, start, end, quote, seeds_dir, index) -> list[str]:
     if not isinstance(doc_id, str) or not _SAFE_ID.match(doc_id) or doc_id.startswith("."):
         return [f"{label} {doc_id!r} is not a valid article id"]
-    path = Path(seeds_dir) / f"{doc_id}.txt"
-    if not path.is_file():
-        return [f"{label} {doc_id}: article file {path} is missing"]
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        return [f"{label} {doc_id}: cannot read the article ({e})"]
+    text, why = _article_text(doc_id, seeds_dir, index)
+    if text is None:
+        return [f"{label} {doc_id}: {why}"]
     if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
         return [f"{label} {doc_id}: offsets {start}:{end} are outside the article (0:{len(text)})"]
     problems = []

@@ -1,5 +1,6 @@
 """Notes under an answer: where the cited sources disagree on a date, share or amount,
-and where they spell a name differently. Each side is cited by its [n] marker.
+and where they spell a name differently. Each side is cited by its [n] marker, with
+its outlet and publication date where the article's metadata has them.
 """
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ SAME_FACT = 0.55              # sentence cosine above which two dated sentences 
 def similar(index: Index, a: Candidate, b: Candidate) -> float:
     """Cosine of the two sentences' vectors."""
     return float(index.sentence_vectors[a.row] @ index.sentence_vectors[b.row])
+
+
+def _source(index: Index, doc_id: str) -> str:
+    """" (Dawn, 2012-10-08)": who said it and when, as far as the article's metadata knows."""
+    art = index.articles[doc_id]
+    known = [x for x in (art.outlet, art.date) if x]
+    return f" ({', '.join(known)})" if known else ""
 
 
 def disagreements(index: Index, chosen: list[Candidate], citations) -> list[str]:
@@ -39,7 +47,7 @@ def disagreements(index: Index, chosen: list[Candidate], citations) -> list[str]
         for c, s, v in sorted(involved, key=lambda x: marker(x[0])):
             if not any(equal(v, w) for w in shown):
                 shown.append(v)
-                parts.append(f"{s} [{marker(c)}]")
+                parts.append(f"{s}{_source(index, c.doc_id)} [{marker(c)}]")
         if len(parts) > 1:
             notes.append(f"The sources differ on the {label}: " + "; ".join(parts) + ".")
     spelled = [(i, n, c.doc_id) for i, c in enumerate(citations, 1) for n in names(c.quote)]

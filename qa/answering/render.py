@@ -4,6 +4,14 @@ from __future__ import annotations
 from ..types import Answer
 
 
+def provenance(item) -> str:
+    """Outlet, publication date and author of a citation or hit, as far as known: "Dawn · 2012-10-08"."""
+    parts = [getattr(item, "outlet", None), getattr(item, "date", None)]
+    author = getattr(item, "author", None)
+    parts.append(f"by {author}" if author else None)
+    return " · ".join(p for p in parts if p)
+
+
 def _quote_block(text: str) -> str:
     return "\n".join("> " + line if line.strip() else ">" for line in text.strip().split("\n"))
 
@@ -17,7 +25,9 @@ def answer_markdown(answer: Answer) -> str:
     if answer.citations:
         out.append("**Sources**")
         for i, c in enumerate(answer.citations, 1):
-            out.append(f"[{i}] {c.title} — `{c.doc_id}` characters {c.start}–{c.end}")
+            where = provenance(c)
+            out.append(f"[{i}] {c.title}{' (' + where + ')' if where else ''} — `{c.doc_id}` characters "
+                       f"{c.start}–{c.end}")
             for loc in c.also_in:
                 out.append(f"    also in `{loc.doc_id}` characters {loc.start}–{loc.end}")
             out.append(_quote_block(c.quote))
@@ -25,7 +35,8 @@ def answer_markdown(answer: Answer) -> str:
     elif answer.passages:
         out.append("**Nearest passages** (they do not answer the question)")
         for i, h in enumerate(answer.passages, 1):
-            out.append(f"- {h.title} — `{h.doc_id}` characters {h.start}–{h.end}")
+            where = provenance(h)
+            out.append(f"- {h.title}{' (' + where + ')' if where else ''} — `{h.doc_id}` characters {h.start}–{h.end}")
             out.append(_quote_block(h.text))
             out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..answering.render import answer_markdown
+from ..answering.render import answer_markdown, provenance
 from ..types import Answer, Article, Citation, Hit
 
 SHOW_QUESTION_CHARS = 400        # a longer question is shown cut, with its length
@@ -39,6 +39,7 @@ CSS = """
 .qa-card-title { font-weight: 600; margin-bottom: .3em; }
 .qa-passage { white-space: pre-line; font-size: .93em; color: var(--body-text-color); }
 .qa-passage mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
+.qa-source { font-size: .85em; font-weight: 600; margin-bottom: .25em; }
 .qa-meta { font-size: .78em; color: var(--body-text-color-subdued); margin-top: .35em; }
 .qa-meta code { font-size: 1em; }
 .qa-check { font-size: .78em; color: #15803d; margin-top: .5em; }
@@ -103,6 +104,11 @@ def _span(doc_id: str, start: int, end: int) -> str:
     return f"<code>{esc(doc_id)}</code> · characters {start:,}–{end:,}"
 
 
+def _provenance(item) -> str:
+    where = provenance(item)
+    return f'<div class="qa-source">{esc(where)}</div>' if where else ""
+
+
 def citation_card(n: int, c: Citation, passages, article_text) -> str:
     before, quote, after = context(c, passages, article_text)
     also = "".join(f'<div class="qa-meta">also in {_span(loc.doc_id, loc.start, loc.end)} '
@@ -111,13 +117,13 @@ def citation_card(n: int, c: Citation, passages, article_text) -> str:
             f'{esc(c.title or c.doc_id)}</div>'
             f'<div class="qa-passage">{esc(for_display(before))}<mark>{esc(for_display(quote))}</mark>'
             f'{esc(for_display(after))}</div>'
-            f'<div class="qa-meta">{_span(c.doc_id, c.start, c.end)}</div>{also}</div>')
+            f'{_provenance(c)}<div class="qa-meta">{_span(c.doc_id, c.start, c.end)}</div>{also}</div>')
 
 
 def passage_card(h: Hit) -> str:
     why = " · ".join(f"{name} #{rank}" for name, rank in (("bm25", h.bm25_rank), ("dense", h.dense_rank)) if rank)
     return (f'<div class="qa-card"><div class="qa-card-title">{esc(h.title or h.doc_id)}</div>'
-            f'<div class="qa-passage">{esc(for_display(h.text))}</div>'
+            f'{_provenance(h)}<div class="qa-passage">{esc(for_display(h.text))}</div>'
             f'<div class="qa-meta">{_span(h.doc_id, h.start, h.end)}{" · " + why if why else ""}</div></div>')
 
 
@@ -169,8 +175,9 @@ def corpus_html(articles: Iterable[Article]) -> str:
             continue
         dups = [d.doc_id for d in arts if d.duplicate_of == a.doc_id]
         extra = f" · also scraped as <code>{', '.join(esc(d) for d in dups)}</code>" if dups else ""
-        items.append(f'<li>{esc(a.title or a.doc_id)}<div class="qa-meta"><code>{esc(a.doc_id)}</code>'
-                     f'{extra}</div></li>')
+        where = provenance(a)
+        items.append(f'<li>{esc(a.title or a.doc_id)}<div class="qa-meta">{esc(where) + " · " if where else ""}'
+                     f'<code>{esc(a.doc_id)}</code>{extra}</div></li>')
     return f'<div class="qa-corpus"><ul>{"".join(items)}</ul></div>'
 
 

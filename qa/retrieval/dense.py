@@ -63,15 +63,25 @@ class DenseIndex:
     def __len__(self) -> int:
         return self.faiss.ntotal
 
-    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top-k (row, cosine), best first; faiss's -1 padding is dropped."""
+    def search(self, query_vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top-k (row, cosine), best first; faiss's -1 padding is dropped. With `mask`, only the
+        rows it marks True are searched (a faiss id selector, inside the search)."""
+        selector = None
+        if mask is not None:
+            admitted = np.flatnonzero(mask).astype(np.int64)
+            if admitted.size == 0:
+                return []
+            selector = faiss.IDSelectorBatch(admitted)
+            k = min(k, int(admitted.size))
         k = min(k, len(self))
         if k <= 0:
             return []
         q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         if self.approximate:
-            params = faiss.SearchParametersHNSW(efSearch=max(self.settings.ann_ef_search, k))
+            params = faiss.SearchParametersHNSW(efSearch=max(self.settings.ann_ef_search, k), sel=selector)
             scores, ids = self.faiss.search(q, k, params=params)
+        elif selector is not None:
+            scores, ids = self.faiss.search(q, k, params=faiss.SearchParameters(sel=selector))
         else:
             scores, ids = self.faiss.search(q, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]

@@ -66,11 +66,14 @@ class BM25:
                 np.add.at(out, self._docs[lo:hi], self._weights[lo:hi])
         return out
 
-    def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
-        """Top-k (doc, score) with a positive score, best first; ties by doc order."""
+    def search(self, query_tokens: list[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top-k (doc, score) with a positive score, best first; ties by doc order. With `mask`,
+        only the documents it marks True compete (a filter inside the retriever)."""
         if self.n_docs == 0 or k <= 0:
             return []
         s = self.scores(query_tokens)
+        if mask is not None:
+            s[~mask] = 0.0
         hit = np.flatnonzero(s > 0)
         if hit.size == 0:
             return []

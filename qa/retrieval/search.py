@@ -18,6 +18,7 @@ from ..errors import BadQuestionError
 from ..text import tokenize
 from ..types import Hit
 from . import encoder
+from .filters import Filter, chunk_mask
 from .fusion import rrf
 from .index import Index
 
@@ -90,11 +91,14 @@ def check_k(k) -> int:
 
 
 def search(index: Index, question: str, k: int = 5, mode: str = "hybrid",
-           timings: dict | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
-    """The k best non-overlapping passages for `question`, best first."""
+           timings: dict | None = None, query_vector: np.ndarray | None = None,
+           where: Filter | None = None) -> list[Hit]:
+    """The k best non-overlapping passages for `question`, best first; with `where`, only from
+    the articles it admits (`filters.make_filter(since, until, outlets)`)."""
     q = check_question(question, index.settings.max_question_chars)
     mode, k = check_mode(mode), check_k(k)
-    n = len(index.chunks)
+    mask = chunk_mask(index, where)
+    n = len(index.chunks) if mask is None else int(mask.sum())
     if n == 0:
         return []
     k = min(k, n)
@@ -102,13 +106,13 @@ def search(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     t = time.perf_counter()
     lexical, semantic = [], []
     if mode in ("hybrid", "bm25"):
-        lexical = index.bm25.search(expand_spellings(tokenize(q), index.bm25.vocab), depth)
+        lexical = index.bm25.search(expand_spellings(tokenize(q), index.bm25.vocab), depth, mask)
     t_bm25 = time.perf_counter()
     if mode in ("hybrid", "dense"):
         if query_vector is None:
             query_vector = encoder.embed([q], index.settings)[0]
         t_embed = time.perf_counter()
-        semantic = index.dense.search(query_vector, depth)
+        semantic = index.dense.search(query_vector, depth, mask)
     else:
         t_embed = t_bm25
     t_dense = time.perf_counter()
@@ -138,9 +142,10 @@ def _select(index: Index, fused, b_rank, d_rank, k: int) -> list[Hit]:
         spans.append((c.start, c.end))
         br, bs = b_rank.get(cid, (None, None))
         dr, ds = d_rank.get(cid, (None, None))
-        hits.append(Hit(doc_id=c.doc_id, title=index.articles[c.doc_id].title, start=c.start, end=c.end,
+        art = index.articles[c.doc_id]
+        hits.append(Hit(doc_id=c.doc_id, title=art.title, start=c.start, end=c.end,
                         text=c.text, score=float(score), bm25_rank=br, bm25_score=bs, dense_rank=dr,
-                        dense_score=ds, chunk_id=c.chunk_id, also_in=c.also_in))
+                        dense_score=ds, chunk_id=c.chunk_id, also_in=c.also_in, date=art.date, outlet=art.outlet))
         if len(hits) == k:
             break
     return hits

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..config import DEFAULT, FORMAT_VERSION, Settings
 from ..errors import IndexCorruptError
+from ..ingest.read import article_files
 from ..retrieval.dense import DenseIndex
 from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
@@ -38,18 +39,18 @@ from ..types import Article, Chunk, Location
 def source_hashes(seeds_dir: Path, settings: Settings) -> dict[str, str]:
     """sha256 of the bytes of every candidate article file, readable or not."""
     out = {}
-    for p in sorted(Path(seeds_dir).iterdir()) if Path(seeds_dir).is_dir() else []:
-        if p.is_file() and p.suffix.lower() in settings.extensions:
-            try:
-                out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
-            except OSError:
-                out[p.name] = "unreadable"
+    for p in article_files(seeds_dir, settings) if Path(seeds_dir).is_dir() else []:
+        try:
+            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+        except OSError:
+            out[p.name] = "unreadable"
     return out
 
 
 def _article_record(a: Article) -> dict:
+    """An article as stored: its text too (an HTML page is not extracted again on every load;
+    `verify` derives it again from the file), the file named relative to the folder."""
     d = asdict(a)
-    d.pop("text")
     d["path"] = Path(a.path).name
     return d
 
@@ -147,12 +148,8 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
             if p.stat().st_size != meta["bytes"] or sha256_file(p) != meta["sha256"]:
                 raise IndexCorruptError(f"{p} does not match its manifest hash (truncated or edited)")
         records = [json.loads(x) for x in (gen / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-        articles = []
-        for r in records:
-            with open(Path(seeds_dir) / r["path"], encoding="utf-8") as f:
-                text = f.read()
-            articles.append(Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "text": text,
-                                       "body": tuple(tuple(b) for b in r["body"])}))
+        articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]),
+                               "body": tuple(tuple(b) for b in r["body"])}) for r in records]
         chunks = []
         for line in (gen / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
             c = json.loads(line)
