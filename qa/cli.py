@@ -38,6 +38,12 @@ def cmd_index(args) -> int:
     c = m["counts"]
     print(f"index {p.index_dir}: {c['chunks']} chunks from {c['indexed_articles']} articles "
           f"({c['articles'] - c['indexed_articles']} duplicate scrapes folded in) in {time.perf_counter() - t:.1f}s")
+    inc = m.get("incremental") or {}
+    if "timings_s" not in m:
+        print("  up to date: nothing read again, nothing encoded")
+    elif inc.get("from_previous"):
+        print(f"  encoded {inc['texts_encoded']} new texts, reused {inc['texts_reused']} from the previous index "
+              f"({inc['articles_rechunked']} articles split into sentences again)")
     for line in m.get("skipped", []):
         print(f"  {line}")
     return 0

@@ -33,10 +33,13 @@ def article_files(folder: Path, settings: Settings = DEFAULT) -> list[Path]:
             if not p.is_symlink() and p.is_file() and p.suffix.lower() in settings.extensions]
 
 
-def read_folder(folder: Path, settings: Settings = DEFAULT) -> tuple[list[Article], list[str]]:
+def read_folder(folder: Path, settings: Settings = DEFAULT,
+                known: dict[str, tuple[list[Source], list[str]]] | None = None) -> tuple[list[Article], list[str]]:
     """Read, clean and de-duplicate every article in `folder`.
 
     Returns the articles (sorted by doc_id) and one warning per skipped file or record.
+    `known` maps a file name to its articles and warnings when they are already known (the
+    file is unchanged since the last build), so it is not read again.
     Raises EmptyCorpusError when nothing readable is left.
     """
     folder = Path(folder)
@@ -45,7 +48,8 @@ def read_folder(folder: Path, settings: Settings = DEFAULT) -> tuple[list[Articl
                                "(.txt, .md, .html, .jsonl or .csv)")
     sources, skipped, seen = [], [], set()
     for path in article_files(folder, settings):
-        found, warnings = read_sources(path, settings.max_file_bytes)
+        found, warnings = (known or {}).get(path.name) or read_sources(path, settings.max_file_bytes)
+        warnings = list(warnings)
         for s in found:
             if s.doc_id in seen:
                 warnings.append(f"skipped {path.name}: its article id {s.doc_id} is taken by another file")

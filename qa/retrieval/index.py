@@ -20,7 +20,7 @@ class Index:
     """A loaded index: articles, chunks, BM25, faiss, and sentence vectors."""
 
     def __init__(self, articles, chunks, bm25, dense_index, sentence_spans, sentence_vectors,
-                 settings: Settings, manifest: dict, seeds_dir: Path):
+                 settings: Settings, manifest: dict, seeds_dir: Path, tokens: list[list[str]] | None = None):
         self.articles: dict[str, Article] = {a.doc_id: a for a in articles}
         self.chunks: list[Chunk] = chunks
         self.bm25: BM25 = bm25
@@ -31,6 +31,7 @@ class Index:
         self.settings = settings
         self.manifest = manifest
         self.seeds_dir = Path(seeds_dir)
+        self.tokens = tokens                     # each chunk's BM25 tokens, when kept (a rebuild reuses them)
         self._aligners: dict[str, Aligner] = {}
 
     def aligner(self, doc_id: str) -> Aligner:

@@ -25,6 +25,7 @@ from ..retrieval.lexical import BM25
 from ..text import tokenize
 from ..types import Chunk
 from .persist import load, persist, source_hashes, stale_reason, update_manifest
+from .reuse import Previous
 
 log = logging.getLogger("qa")
 
@@ -52,27 +53,40 @@ def _note_reader(index: Index, index_dir: Path) -> None:
         log.warning("cannot record the reader in %s: %s", index_dir / "manifest.json", e)
 
 
-def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
-    """Read, clean, chunk, embed and persist; returns the loaded index."""
+def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False,
+          previous: Index | None = None) -> Index:
+    """Read, clean, chunk, embed and persist; returns the loaded index. With `previous` (the
+    index as it was), whatever did not change is taken from it (`reuse.py`)."""
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    t0 = time.perf_counter()
+    old = Previous(previous, settings)
     hashes = source_hashes(seeds_dir, settings)
-    articles, skipped = read_folder(seeds_dir, settings)
+    articles, skipped = read_folder(seeds_dir, settings, old.sources(hashes))
     canon = [a for a in articles if a.duplicate_of is None]
     chunks: list[Chunk] = []
+    kept = 0
     for a in canon:
-        aligner = Aligner(a, [d for d in articles if d.duplicate_of == a.doc_id])
-        for c in chunk_article(a, len(chunks), settings):
-            chunks.append(replace(c, also_in=aligner.locate(c.start, c.end)))
-    tokens = [tokenize(c.text) for c in chunks]
+        dups = [d for d in articles if d.duplicate_of == a.doc_id]
+        aligner = Aligner(a, dups) if dups else None
+        pieces = old.chunks(a, len(chunks))
+        kept += pieces is not None
+        for c in pieces if pieces is not None else chunk_article(a, len(chunks), settings):
+            chunks.append(replace(c, also_in=aligner.locate(c.start, c.end) if aligner else ()))
+    known_tokens = old.tokens()
+    tokens = [known_tokens.get(c.text) or tokenize(c.text) for c in chunks]
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokens)
     sent_spans = sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences})
     texts = {a.doc_id: a.text for a in canon}
+    t_prepared = time.perf_counter()
     if progress:
         log.info("embedding %d chunks of %d articles and their %d sentences", len(chunks), len(canon),
                  len(sent_spans))
-    # one call: a sentence that is also a whole chunk is encoded once, and batches sort by length
-    every = encoder.embed([c.text for c in chunks] + [texts[d][s:e] for d, s, e in sent_spans], settings, progress)
+    # one call: a sentence that is also a whole chunk is encoded once, and batches sort by length;
+    # texts encoded before are not encoded again
+    every = old.embed([c.text for c in chunks] + [texts[d][s:e] for d, s, e in sent_spans],
+                      lambda todo: encoder.embed(todo, settings, progress))
     vectors, sent_vecs = every[:len(chunks)], every[len(chunks):]
+    t_encoded = time.perf_counter()
     dindex = DenseIndex(encoder.dimension(settings)).index(vectors)
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -83,15 +97,32 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "skipped": skipped,
         "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(chunks),
                    "sentences": len(sent_spans)},
+        "incremental": {"from_previous": old.index is not None, "articles_rechunked": len(canon) - kept,
+                        "texts_encoded": old.encoded, "texts_reused": old.reused},
         "reader": _reader_record(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs)
-    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, manifest, seeds_dir)
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["timings_s"] = {"read_clean_chunk": t_prepared - t0, "encode": t_encoded - t_prepared,
+                             "index_and_persist": time.perf_counter() - t_encoded}
+    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, manifest, seeds_dir, tokens)
+
+
+def _previous(seeds_dir: Path, index_dir: Path, settings: Settings) -> Index | None:
+    """The index as it was, when it can lend its parts to a rebuild (same format and settings)."""
+    try:
+        m = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+        if m.get("format_version") != FORMAT_VERSION or m.get("settings") != settings.index_fingerprint():
+            return None
+        return load(seeds_dir, index_dir, settings)
+    except (OSError, ValueError, IndexCorruptError):
+        return None
 
 
 def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
-    """Load the index, or build it when it is missing, stale or corrupt (saying why)."""
+    """Load the index, or build it when it is missing, stale or corrupt (saying why); a stale
+    index lends the rebuild what did not change."""
     reason = stale_reason(seeds_dir, index_dir, settings)
     if reason is None:
         try:
@@ -102,4 +133,4 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
             _note_reader(index, Path(index_dir))
             return index
     log.warning("building the index in %s: %s", index_dir, reason)
-    return build(seeds_dir, index_dir, settings, progress)
+    return build(seeds_dir, index_dir, settings, progress, _previous(seeds_dir, index_dir, settings))

@@ -157,7 +157,7 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
                                    "also_in": tuple(Location(**loc) for loc in c["also_in"])}))
         sent_spans = [(r["doc_id"], r["start"], r["end"]) for r in
                       map(json.loads, (gen / "sentences.jsonl").read_text(encoding="utf-8").splitlines())]
-        bm25, _ = BM25.load(gen / "bm25.jsonl")
+        bm25, tokens = BM25.load(gen / "bm25.jsonl")
         dindex = DenseIndex.load(gen / "dense.faiss")
         sent_vecs = np.load(gen / "sentences.npy", allow_pickle=False)
     except IndexCorruptError:
@@ -166,4 +166,4 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
         raise IndexCorruptError(f"index at {index_dir} is unreadable: {e}") from e
     if len(dindex) != len(chunks) or bm25.n_docs != len(chunks) or len(sent_vecs) != len(sent_spans):
         raise IndexCorruptError(f"index at {index_dir} is inconsistent (chunk counts differ between files)")
-    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, m, seeds_dir)
+    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, m, seeds_dir, tokens)
