@@ -30,11 +30,10 @@ def cmd_index(args) -> int:
     from . import store
     p = _pipeline(args, progress=True)
     t = time.perf_counter()
-    if args.force:
-        ix = store.build(p.seeds_dir, p.index_dir, p.settings, progress=True)
-    else:
-        ix = p.index
-    m = ix.manifest
+    m = None if args.force else store.up_to_date(p.seeds_dir, p.index_dir, p.settings)
+    if m is None:                  # nothing parsed for an unchanged folder; else build or reload
+        ix = store.build(p.seeds_dir, p.index_dir, p.settings, progress=True) if args.force else p.index
+        m = ix.manifest
     c = m["counts"]
     print(f"index {p.index_dir}: {c['chunks']} chunks from {c['indexed_articles']} articles "
           f"({c['articles'] - c['indexed_articles']} duplicate scrapes folded in) in {time.perf_counter() - t:.1f}s")
@@ -123,6 +122,17 @@ def cmd_eval(args) -> int:
 
 def cmd_bench(args) -> int:
     from .measure import bench
+    if args.archive is not None:
+        import tempfile
+
+        from .measure import bench_archive
+        if args.archive < 1:
+            raise ValueError(f"--archive {args.archive}: give a number of articles, 1 or more")
+        with tempfile.TemporaryDirectory(prefix="qa-bench-archive-") as tmp:
+            r = bench_archive.bench_archive(args.archive, Path(tmp), args.seeds or default_seeds_dir(),
+                                            lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
+        print(json.dumps(r, indent=2) if args.json else bench_archive.report(r))
+        return 0
     try:
         sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
     except ValueError:
@@ -218,6 +228,9 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--quick", action="store_true", help="a smoke run of under a minute (seeds only, 2k chunks)")
     p.add_argument("--sizes", default=None, help="comma-separated synthetic corpus sizes (default 10000,100000)")
+    p.add_argument("--archive", type=int, nargs="?", const=10_000, default=None, metavar="N",
+                   help="only the incremental index at archive size: build N articles (default 10000), "
+                        "then add, change and remove one")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_bench)
     return ap

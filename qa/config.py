@@ -29,6 +29,9 @@ class Settings:
     # corpus
     extensions: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".jsonl", ".csv")   # ingest/formats.py
     max_file_bytes: int = 5_000_000          # larger files are skipped with a warning
+    uploads: str = "uploads"                 # the folder inside the articles folder where the chat's
+    max_uploads: int = 1_000                 # uploads are kept (read like the top level), and its cap
+    max_upload_batch: int = 10               # files per upload in the chat
     duplicate_jaccard: float = 0.8           # 5-word-shingle Jaccard for near-duplicate articles
     shingle_words: int = 5
     # chunking

@@ -7,6 +7,7 @@ pipeline over `seeds/` and `index/` (or $QA_SEEDS and $QA_INDEX).
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from . import store
@@ -25,6 +26,8 @@ class Pipeline:
         self.settings = settings
         self.progress = progress
         self._index = None
+        self._seen: tuple | None = None        # the folder as it looked when the index was opened
+        self._looked = 0.0
         self._lock = threading.Lock()
 
     @property
@@ -32,14 +35,41 @@ class Pipeline:
         """The loaded index; built on first use if missing, stale or corrupt."""
         with self._lock:
             if self._index is None:
-                self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
+                self._open()
             return self._index
 
     def refresh(self) -> Index:
-        """Re-check the sources and reload or rebuild when they changed."""
+        """Re-check the sources and reload or rebuild (incrementally) when they changed."""
         with self._lock:
-            self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress)
-            return self._index
+            return self._open()
+
+    def follow(self, every_s: float = 2.0) -> str | None:
+        """Keep up with the folder: when its files changed since the index was opened (a cheap
+        look at names, sizes and times, at most once per `every_s` seconds), update the index
+        and say what changed; None when nothing did."""
+        with self._lock:
+            if self._index is None:
+                self._open()
+                return None
+            now = time.monotonic()
+            if now - self._looked < every_s:
+                return None
+            self._looked = now
+            seen = store.folder_signature(self.seeds_dir, self.settings)
+            if seen == self._seen:
+                return None
+            reason = store.stale_reason(self.seeds_dir, self.index_dir, self.settings)
+            if reason is None:                 # touched, same bytes
+                self._seen = seen
+                return None
+            self._open()
+            return reason
+
+    def _open(self) -> Index:
+        seen = store.folder_signature(self.seeds_dir, self.settings)   # before: a change during the build shows
+        self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress, self._index)
+        self._seen, self._looked = seen, time.monotonic()
+        return self._index
 
     def retrieve(self, question: str, k: int = 5, mode: str = "hybrid", since=None, until=None,
                  outlets=None) -> list[Hit]:

@@ -27,10 +27,24 @@ while who whom why will with would you your yours yourself yourselves s t d ll m
 """.split())
 
 
+class _Marks(dict):
+    """str.translate table that drops combining marks, filled in as characters are met."""
+
+    def __missing__(self, cp: int):
+        self[cp] = None if unicodedata.combining(chr(cp)) else cp
+        return self[cp]
+
+
+_MARKS = _Marks()
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents so that 'Clarín' and 'clarin' meet."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    return text if text.isascii() else text.translate(_MARKS)
 
 
 def words(text: str) -> list[str]:

@@ -9,29 +9,38 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import qa
 from qa.chat import markup as ui
+from qa.ingest.formats import read_sources
+from test_formats import MOSCOW
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("QA_CHROMIUM") or "/usr/bin/chromium"     # Debian's; QA_CHROMIUM for another
 # The README's screenshot is refreshed only on request (QA_UPDATE_SCREENSHOT=1); other runs keep
 # theirs in tests/artifacts/ (git-ignored), so running the tests leaves the work tree clean.
-SCREENSHOT = (REPO / "docs" / "screenshot.png" if os.environ.get("QA_UPDATE_SCREENSHOT") == "1"
-              else REPO / "tests" / "artifacts" / "screenshot.png")
+SHOTS = REPO / "docs" if os.environ.get("QA_UPDATE_SCREENSHOT") == "1" else REPO / "tests" / "artifacts"
+SCREENSHOT, CARD_SHOT = SHOTS / "screenshot.png", SHOTS / "source-card.png"
 PUTIN = "Why was Putin's visit cancelled?"
 FOLLOW_UP = "And what did Gazprom want?"
 TITLES = ["Pakistani soldiers", "Changes in region push Pakistan and Russia together",
           "Pakistan-Russia relations warm up"]
 XSS = "<img src=x onerror=alert(1)>"
+KAZAN = ("Helicopter makers look to Pakistan\n\nOctober 5, 2012\n\nKAZAN - Managers at the helicopter factories in "
+         "Kazan and Ulan-Ude expect orders from Pakistan after the army chief's visit, they said on Friday.\n\n"
+         "No contract has been signed, and the factories' order books are full until 2015.\n")
+KAZAN_QUESTION = "Which helicopter factories expect orders from Pakistan?"
 READY_SECONDS = 240          # a cold start loads the model; a missing index would be built
 
 
@@ -48,9 +57,23 @@ def _flat(text: str) -> str:
 @pytest.fixture(scope="module")
 def server(pipeline, tmp_path_factory):
     """app.py in a subprocess over the session's seeds and index; yields its URL; always killed."""
+    yield from _serve(pipeline.seeds_dir, pipeline.index_dir, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def own_server(pipeline, tmp_path_factory):
+    """app.py over a copy of the seeds and of their index, for tests that add articles."""
+    root = tmp_path_factory.mktemp("own")
+    shutil.copytree(pipeline.seeds_dir, root / "articles")
+    shutil.copytree(pipeline.index_dir, root / "index")
+    for url in _serve(root / "articles", root / "index", tmp_path_factory):
+        yield SimpleNamespace(url=url, seeds_dir=root / "articles", index_dir=root / "index")
+
+
+def _serve(seeds_dir, index_dir, tmp_path_factory):
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
-    env = dict(os.environ, QA_SEEDS=str(pipeline.seeds_dir), QA_INDEX=str(pipeline.index_dir),
+    env = dict(os.environ, QA_SEEDS=str(seeds_dir), QA_INDEX=str(index_dir),
                GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     env.pop("QA_PORT", None)
     with open(log_path, "w") as log:
@@ -104,11 +127,15 @@ def browser():
 
 @pytest.fixture()
 def page(browser, server):
+    yield from _page(browser, server)
+
+
+def _page(browser, url):
     pg = browser.new_page(viewport={"width": 1280, "height": 1000})
     pg.set_default_timeout(30_000)
     pg.dialogs = []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-    pg.goto(server)
+    pg.goto(url)
     pg.wait_for_selector("#qa-question textarea")
     yield pg
     pg.close()
@@ -199,6 +226,76 @@ def test_bad_input_gets_a_clear_message_in_a_browser(page):
     assert "100,000 characters" in reply.inner_text() and "at most 1,000" in reply.inner_text()
     assert "(100,000 characters in all)" in page.locator("#qa-chat .qa-user").last.inner_text()
     assert "Traceback" not in page.content()
+
+
+@pytest.mark.browser
+def test_an_uploaded_page_is_answered_from_with_its_date_and_outlet(browser, own_server):
+    pg = next(_page(browser, own_server.url))
+    try:
+        heading = re.search(r"from (\d+) news articles \((\d+) files", pg.locator("body").inner_text())
+        count, files_before = int(heading.group(1)), int(heading.group(2))
+        files = pg.locator("#qa-upload input[type=file], input[type=file]").first
+        files.set_input_files([
+            {"name": "Kayani in Moscow.html", "mimeType": "text/html", "buffer": MOSCOW.encode()},
+            {"name": "../../x.html", "mimeType": "text/html", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(300)},
+        ])
+        pg.wait_for_selector("#qa-chat .qa-notice", timeout=120_000)
+        notice = _flat(pg.locator("#qa-chat .qa-notice").last.inner_text())
+        assert "Added 1 article" in notice and "Pakistan army chief in Moscow" in notice, notice
+        assert "refused: x.html: this is a PNG image" in notice, notice
+        stored = sorted(p.name for p in (own_server.seeds_dir / "uploads").iterdir())
+        assert len(stored) == 1 and stored[0].startswith("up-") and stored[0].endswith(".html")
+        assert not (own_server.seeds_dir.parent / "x.html").exists() and not Path("/x.html").exists()
+        assert f"{count + 1} news articles ({files_before + 1} files" in pg.locator("body").inner_text()
+
+        reply = ask_in_page(pg, "What did officials say the talks in Moscow would cover?")
+        card = reply.locator(".qa-card", has_text=stored[0][:-5]).first
+        text = _flat(card.inner_text())
+        page_meta = read_sources(own_server.seeds_dir / "uploads" / stored[0], 5_000_000)[0][0]
+        assert page_meta.outlet == "moscowwire.net" and page_meta.date == "2012-10-03"
+        assert f"{page_meta.outlet} · {page_meta.date}" in text and "counter-terrorism" in text, text
+        assert "checked against the article files: every citation holds" in reply.inner_text()
+        CARD_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        card.screenshot(path=str(CARD_SHOT))
+
+        pg.get_by_text("Dates and outlets").click()                                  # the date filter
+        pg.locator("#qa-since input, #qa-since textarea").first.fill("2013-01-01")
+        reply = ask_in_page(pg, "What did officials say the talks in Moscow would cover?")
+        assert "only articles since 2013-01-01" in reply.inner_text()
+        assert "Not in these articles" in reply.inner_text() and reply.locator("mark").count() == 0
+        pg.locator("#qa-since input, #qa-since textarea").first.fill("last week")
+        reply = ask_in_page(pg, "What did officials say the talks in Moscow would cover?")
+        assert _flat(reply.inner_text()) == ("The date or outlet filter cannot be used. Since must be a date such as "
+                                             "2012-10-01 (YYYY-MM-DD), not 'last week'")
+        assert pg.dialogs == [] and "Traceback" not in pg.content()
+    finally:
+        pg.close()
+
+
+def test_a_file_dropped_into_the_folder_is_answered_without_a_restart(own_server):
+    from gradio_client import Client
+    question = KAZAN_QUESTION
+    (own_server.seeds_dir / "kazan.txt").write_text(KAZAN, encoding="utf-8")
+    client = Client(own_server.url, verbose=False)
+    data = client.predict(question, api_name="/ask")
+    assert data["citations"][0]["doc_id"] == "kazan" and "Ulan-Ude" in data["citations"][0]["quote"], data
+    assert data["citations"][0]["date"] == "2012-10-05"
+
+
+def test_a_reply_says_when_the_folder_changed(pipeline, tmp_path):
+    from qa.chat.app import responder
+    shutil.copytree(pipeline.seeds_dir, tmp_path / "articles")
+    shutil.copytree(pipeline.index_dir, tmp_path / "index")
+    p = qa.Pipeline(tmp_path / "articles", tmp_path / "index")
+    respond = responder(p, str(tmp_path))
+    chat = respond(PUTIN, [], [], "hybrid", 8)[0]
+    assert "qa-notice" not in chat[-1]["content"]
+    (tmp_path / "articles" / "kazan.txt").write_text(KAZAN, encoding="utf-8")
+    time.sleep(2.1)                                       # the folder is looked at at most every 2 s
+    chat, box, turns, *_ = respond(KAZAN_QUESTION, chat, [], "hybrid", 8)
+    reply = chat[-1]["content"]
+    assert "The articles folder changed (added: kazan.txt); the index was updated before answering." in reply
+    assert "kazan" in reply and "Ulan-Ude" in reply and "every citation holds" in reply
 
 
 def test_api_answer_verifies(server, pipeline):

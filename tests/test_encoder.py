@@ -90,7 +90,7 @@ def test_no_torch_on_the_query_path(pipeline):
     code = ("import json, sys, qa\n"
             "a = qa.ask('Why was Putin\\'s visit to Pakistan cancelled?')\n"
             "print(json.dumps({'citations': len(a.citations), 'loaded': sorted(m for m in "
-            "('torch', 'sentence_transformers', 'transformers', 'gradio', 'pysbd', 'datasketch') "
+            "('torch', 'sentence_transformers', 'transformers', 'gradio', 'pysbd', 'dateparser', 'trafilatura') "
             "if m in sys.modules)}))\n")
     env = {**os.environ, "QA_SEEDS": str(pipeline.seeds_dir), "QA_INDEX": str(pipeline.index_dir)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,

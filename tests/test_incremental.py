@@ -10,6 +10,7 @@ articles and chunks, the same best passage's article, and vectors that close.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import numpy as np
@@ -97,3 +98,19 @@ def test_removing_an_article_encodes_nothing(live, tmp_path):
     assert inc["articles_rechunked"] == 0 and inc["texts_encoded"] == 0
     assert not any(c.doc_id.startswith("002") for c in ix.chunks)
     same_as_a_full_build(live, tmp_path, "remove")
+
+
+def test_an_edit_that_keeps_the_size_is_seen(live):
+    """Unchanged files are known by size and modification time; an edit of the same size made
+    at once (the same coarse clock tick) or later still counts as a change."""
+    path = next(live.seeds_dir.glob("003_*.txt"))
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace("Russia", "Rossia", 1)
+    assert len(edited.encode()) == len(text.encode()) and edited != text
+    path.write_text(edited, encoding="utf-8")
+    assert "changed: 003_" in stale_reason(live.seeds_dir, live.index_dir, live.settings)
+    live.refresh()
+    old = path.stat().st_mtime_ns
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(old + 3_000_000_000, old + 3_000_000_000))
+    assert "changed: 003_" in stale_reason(live.seeds_dir, live.index_dir, live.settings)

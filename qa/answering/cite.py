@@ -12,7 +12,9 @@ import hashlib
 import re
 from pathlib import Path
 
+from ..config import DEFAULT
 from ..ingest.formats import ExtractorChanged, derive_text
+from ..ingest.read import file_key, uploads_folder
 from ..types import Answer, Citation
 
 _SAFE_ID = re.compile(r"^[\w.\-]+$")
@@ -78,16 +80,20 @@ def verify(answer: Answer, seeds_dir: Path, index=None) -> list[str]:
 
 def _article_text(doc_id: str, seeds_dir: Path, index) -> tuple[str | None, str]:
     """The text the article's offsets index, derived again from its file, or (None, problem).
-    Only files directly inside the articles folder are opened, never through a link."""
+    Only files directly inside the articles folder or its uploads folder are opened, never
+    through a link."""
     folder = Path(seeds_dir).resolve()
     art = index.articles.get(doc_id) if index is not None else None
+    settings = index.settings if index is not None else DEFAULT
     if art is not None:
-        path, extractor, record = folder / Path(art.path).name, art.extractor, art.record
+        key = file_key(index.seeds_dir, Path(art.path))      # as the index names it, under the folder asked
+        path, extractor, record = folder / key, art.extractor, art.record
     else:
         path = next((folder / f"{doc_id}{x}" for x in (".txt", ".md") if (folder / f"{doc_id}{x}").is_file()),
                     folder / f"{doc_id}.txt")
         extractor, record = "text", None
-    if path.is_symlink() or path.resolve().parent != folder:
+    up = uploads_folder(folder, settings)
+    if path.is_symlink() or path.resolve().parent not in (folder, up) or up is not None and up.is_symlink():
         return None, f"{path.name} is not a file of the articles folder {folder}"
     if not path.is_file():
         return None, f"article file {path} is missing"

@@ -1,7 +1,9 @@
 """The chat as a Gradio app over one pipeline: its layout, its events, and the `/ask` API endpoint.
 
 Every reply is quotes from the articles with [n] markers and, under it, a card
-per source (`markup.py`). Follow-up questions are rewritten against the
+per source (`markup.py`). Articles can be uploaded (checked by content, stored under a
+generated name in the uploads folder, indexed incrementally), and files added to or changed
+in the articles folder are indexed before the next answer. Follow-up questions are rewritten against the
 conversation and the reply says what was searched. The same answering function
 is the API endpoint "ask", which returns the answer as JSON (the schema
 `python -m qa check` verifies).
@@ -28,8 +30,10 @@ import gradio as gr  # noqa: E402
 from ..answering.followup import resolve as resolve_followup  # noqa: E402
 from ..errors import BadQuestionError  # noqa: E402
 from ..pipeline import Pipeline  # noqa: E402
+from ..retrieval.filters import make_filter  # noqa: E402
 from ..types import Answer  # noqa: E402
 from . import markup  # noqa: E402
+from .adding import adder, corpus_updates, outlet_choices  # noqa: E402
 
 log = logging.getLogger("qa.app")
 
@@ -50,9 +54,11 @@ MODEL = "model"          # the concurrency id of every event that runs the model
 QUEUE_SIZE = 16          # waiting requests beyond this are refused at once
 
 
-def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, earlier=()) -> Answer:
+def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, earlier=(),
+               since=None, until=None, outlets=None) -> Answer:
     """The cited answer to `question`; a follow-up is first rewritten against `earlier` turns,
-    (question searched, answer text) pairs or plain questions. Raises ValueError on bad input."""
+    (question searched, answer text) pairs or plain questions; `since`, `until` (YYYY-MM-DD)
+    and `outlets` keep to those articles. Raises ValueError on bad input."""
     if not isinstance(question, str):
         raise BadQuestionError("the question must be text")
     if mode not in MODES:
@@ -64,19 +70,16 @@ def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, 
     if not 1 <= k <= MAX_K:
         raise ValueError(f"the number of passages must be from 1 to {MAX_K}, not {k}")
     searched = resolve_followup(question, list(earlier or ()))
-    answer = pipeline.ask(searched, k=k, mode=mode)
+    answer = pipeline.ask(searched, k=k, mode=mode, since=since or None, until=until or None,
+                          outlets=outlets or None)
     return dataclasses.replace(answer, question=question.strip())
 
 
 def layout(pipeline: Pipeline) -> SimpleNamespace:
     """The page's components (inside an open gr.Blocks): chat, question box, controls, downloads."""
     articles = pipeline.index.articles
-    n_articles = sum(1 for a in articles.values() if not a.duplicate_of)
-    folded = f" ({len(articles)} files; duplicate scrapes folded in)" if len(articles) > n_articles else ""
     ui = SimpleNamespace(turns=gr.State([]))
-    gr.HTML(f"<h2 style='margin:.2em 0'>Ask the articles</h2><div class='qa-searched'>Answers are quotes "
-            f"from {n_articles} news articles{folded}, each cited to its exact characters; nothing is "
-            "generated. When the articles do not say, you are told so.</div>")
+    ui.header = gr.HTML(markup.header_html(articles.values()))
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             ui.chat = gr.Chatbot(
@@ -94,70 +97,99 @@ def layout(pipeline: Pipeline) -> SimpleNamespace:
             ui.mode = gr.Radio(MODES, value="hybrid", label="Retrieval",
                                info="hybrid fuses BM25 keywords and MiniLM embeddings")
             ui.k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to read")
+            with gr.Accordion("Dates and outlets", open=False):
+                with gr.Row():
+                    ui.since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1,
+                                          min_width=120, elem_id="qa-since")
+                    ui.until = gr.Textbox(label="until", placeholder="YYYY-MM-DD", max_lines=1, min_width=120,
+                                          elem_id="qa-until")
+                ui.outlets = gr.Dropdown(outlet_choices(articles), value=[], multiselect=True, label="Outlets",
+                                         info="none chosen: every outlet", elem_id="qa-outlets")
+            ui.upload = gr.UploadButton(
+                "Add articles…", file_count="multiple", size="sm", elem_id="qa-upload",
+                file_types=list(pipeline.settings.extensions))
             ui.dl_json = gr.DownloadButton("Download answer (JSON)", interactive=False, size="sm",
                                            elem_id="qa-download-json")
             ui.dl_md = gr.DownloadButton("Download answer (Markdown)", interactive=False, size="sm",
                                          elem_id="qa-download-md")
             ui.clear = gr.Button("New conversation", size="sm", elem_id="qa-new")
             with gr.Accordion("The articles", open=False):
-                gr.HTML(markup.corpus_html(articles.values()))
+                ui.corpus = gr.HTML(markup.corpus_html(articles.values()), elem_id="qa-corpus")
     return ui
 
 
 def responder(pipeline: Pipeline, exports: str):
-    """The chat turn: (message, chat, turns, mode, k) -> (chat, textbox, turns, json file, markdown file)."""
-    articles = pipeline.index.articles
-
+    """The chat turn: (message, chat, turns, mode, k, since, until, outlets) -> (chat, textbox,
+    turns, json file, markdown file, heading, article list, outlet picker). Files added to or
+    changed in the articles folder since the last turn are indexed first, and the reply says so."""
     def article_text(doc_id: str) -> str | None:
-        art = articles.get(doc_id)
+        art = pipeline.index.articles.get(doc_id)
         return art.text if art else None
 
-    def respond(message, chat, turns, mode, k):
+    def respond(message, chat, turns, mode, k, since="", until="", outlets=None):
         chat, turns = list(chat or []), list(turns or [])
         message = message if isinstance(message, str) else ""
         if message.strip():
             chat.append({"role": "user", "content": markup.user_html(message)})
         keep = gr.update()
+        corpus = (keep, keep, keep)
         try:
-            answer = answer_for(pipeline, message, mode, k, turns)
-            reply = markup.answer_html(answer, article_text, pipeline.verify(answer), int(k))
+            make_filter(since or None, until or None, outlets or None)
+        except ValueError as e:
+            chat.append({"role": "assistant", "content": markup.error_html(str(e), "The date or outlet filter "
+                                                                                 "cannot be used.")})
+            return chat, keep, turns, keep, keep, *corpus
+        try:
+            changed = pipeline.follow()
+            if changed:
+                corpus = corpus_updates(pipeline)
+            answer = answer_for(pipeline, message, mode, k, turns, since, until, outlets)
+            scope = markup.scope_text(since or None, until or None, outlets)
+            reply = markup.answer_html(answer, article_text, pipeline.verify(answer), int(k), scope)
+            if changed:
+                what = changed.removeprefix("articles changed since the index was built").strip(" ()")
+                reply = markup.notice_html(f"The articles folder changed ({what}); the index was updated "
+                                           "before answering.") + reply
             js, md = markup.export_files(answer, exports)
         except ValueError as e:                       # BadQuestionError and bad controls
             chat.append({"role": "assistant", "content": markup.error_html(str(e))})
-            return chat, keep, turns, keep, keep
+            return chat, keep, turns, keep, keep, *corpus
         except Exception:                             # a bug: log it, never show a traceback
             log.exception("answering %r failed", message[:200])
             chat.append({"role": "assistant", "content": markup.error_html(
                 "something went wrong while answering; the details are in the server log")})
-            return chat, keep, turns, keep, keep
+            return chat, keep, turns, keep, keep, *corpus
         chat.append({"role": "assistant", "content": reply})
         turns.append((answer.searched, answer.text))
         return (chat, "", turns, gr.DownloadButton(value=js, interactive=True),
-                gr.DownloadButton(value=md, interactive=True))
+                gr.DownloadButton(value=md, interactive=True), *corpus)
 
     return respond
 
 
-def wire_events(ui: SimpleNamespace, respond) -> None:
-    """Ask on Enter, on the button, on an example; start over on "New conversation"."""
-    def respond_example(sample, chat, turns, mode, k):
-        return respond(sample[0] if sample else "", chat, turns, mode, k)
+def wire_events(ui: SimpleNamespace, respond, add) -> None:
+    """Ask on Enter, on the button, on an example; add uploaded articles; start over on
+    "New conversation"."""
+    def respond_example(sample, chat, turns, mode, k, since, until, outlets):
+        return respond(sample[0] if sample else "", chat, turns, mode, k, since, until, outlets)
 
-    def respond_placeholder(chat, turns, mode, k, evt: gr.SelectData):
+    def respond_placeholder(chat, turns, mode, k, since, until, outlets, evt: gr.SelectData):
         text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
-        return respond(text, chat, turns, mode, k)
+        return respond(text, chat, turns, mode, k, since, until, outlets)
 
     def reset():
         off = gr.DownloadButton(value=None, interactive=False)
         return [], [], off, off, ""
 
-    controls = [ui.chat, ui.turns, ui.mode, ui.k]
-    outputs = [ui.chat, ui.box, ui.turns, ui.dl_json, ui.dl_md]
+    controls = [ui.chat, ui.turns, ui.mode, ui.k, ui.since, ui.until, ui.outlets]
+    corpus = [ui.header, ui.corpus, ui.outlets]
+    outputs = [ui.chat, ui.box, ui.turns, ui.dl_json, ui.dl_md, *corpus]
     model = dict(concurrency_id=MODEL, concurrency_limit=1, api_visibility="private")
     ui.box.submit(respond, [ui.box, *controls], outputs, **model)
     ui.send.click(respond, [ui.box, *controls], outputs, **model)
     ui.examples.click(respond_example, [ui.examples, *controls], outputs, **model)
     ui.chat.example_select(respond_placeholder, controls, outputs, **model)
+    ui.upload.upload(add, [ui.upload, ui.chat], [ui.chat, *corpus], show_progress="full", **model)
     cleared = [ui.chat, ui.turns, ui.dl_json, ui.dl_md, ui.box]
     ui.clear.click(reset, None, cleared, queue=False, api_visibility="private")
     ui.chat.clear(reset, None, cleared, queue=False, api_visibility="private")
@@ -165,7 +197,8 @@ def wire_events(ui: SimpleNamespace, respond) -> None:
 
 def api_endpoint(pipeline: Pipeline) -> None:
     """The `/ask` endpoint (gradio_client, "Use via API"): the chat's answer as JSON."""
-    def ask(question: str, mode: str = "hybrid", k: int = DEFAULT_K, earlier: list[str] | None = None) -> dict:
+    def ask(question: str, mode: str = "hybrid", k: int = DEFAULT_K, earlier: list[str] | None = None,
+            since: str = "", until: str = "", outlets: list[str] | None = None) -> dict:
         """Answer a question from the articles with cited quotes (the chat's answer, as JSON).
 
         Args:
@@ -173,13 +206,17 @@ def api_endpoint(pipeline: Pipeline) -> None:
             mode: retrieval mode: hybrid (default), bm25 or dense
             k: number of passages to read the answer from, 1 to 20 (default 8)
             earlier: the conversation's earlier questions, oldest first, to resolve a follow-up
+            since: only articles published on or after this date (YYYY-MM-DD); "" for no limit
+            until: only articles published on or before this date (YYYY-MM-DD); "" for no limit
+            outlets: only articles by these outlets (case-insensitive); none for every outlet
         Returns:
             the answer: text with [n] markers, citations (doc_id, title, start, end, quote,
             also_in), abstained, searched, notes, passages, mode and schema; the JSON that
             `python -m qa check` verifies
         """
         try:
-            return answer_for(pipeline, question, mode, k, earlier or ()).to_dict()
+            pipeline.follow()
+            return answer_for(pipeline, question, mode, k, earlier or (), since, until, outlets).to_dict()
         except ValueError as e:
             raise gr.Error(str(e), title="Bad question", print_exception=False) from None
 
@@ -192,7 +229,7 @@ def build(pipeline: Pipeline) -> gr.Blocks:
     atexit.register(shutil.rmtree, exports, ignore_errors=True)
     with gr.Blocks(title="qa · ask the articles", analytics_enabled=False) as demo:
         ui = layout(pipeline)
-        wire_events(ui, responder(pipeline, exports))
+        wire_events(ui, responder(pipeline, exports), adder(pipeline))
         api_endpoint(pipeline)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return demo
@@ -201,7 +238,8 @@ def build(pipeline: Pipeline) -> gr.Blocks:
 def launch(demo: gr.Blocks, pipeline: Pipeline, host: str, port: int) -> None:
     """Serve `demo` without blocking: only the app, nothing of the articles or the index folders."""
     demo.launch(server_name=host, server_port=port, share=False, inbrowser=False, show_error=False,
-                blocked_paths=[str(pipeline.seeds_dir), str(pipeline.index_dir)], max_file_size="1mb",
+                blocked_paths=[str(pipeline.seeds_dir), str(pipeline.index_dir)],
+                max_file_size=pipeline.settings.max_file_bytes,
                 enable_monitoring=False, ssr_mode=False, mcp_server=False, pwa=False,
                 footer_links=["api"], css=markup.CSS, theme=gr.themes.Default(**THEME), quiet=True,
                 prevent_thread_lock=True)

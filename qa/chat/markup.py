@@ -49,6 +49,9 @@ CSS = """
 .qa-corpus { font-size: .85em; line-height: 1.45; }
 .qa-corpus li { margin-bottom: .3em; }
 .qa-corpus .qa-meta { margin-top: 0; }
+.qa-notice { border-left: 3px solid #2563eb; background: rgba(37, 99, 235, .08); padding: .45em .7em;
+             border-radius: 4px; }
+.qa-notice ul { margin: .3em 0 0 1.1em; padding: 0; }
 """
 
 
@@ -70,9 +73,8 @@ def user_html(question: str) -> str:
     return f'<div class="qa-user">{esc(shown)}</div>'
 
 
-def error_html(message: str) -> str:
-    return (f'<div class="qa-error"><strong>This question cannot be searched.</strong> '
-            f'{esc(message[:1].upper() + message[1:])}</div>')
+def error_html(message: str, title: str = "This question cannot be searched.") -> str:
+    return f'<div class="qa-error"><strong>{esc(title)}</strong> {esc(message[:1].upper() + message[1:])}</div>'
 
 
 def for_display(text: str) -> str:
@@ -127,22 +129,41 @@ def passage_card(h: Hit) -> str:
             f'<div class="qa-meta">{_span(h.doc_id, h.start, h.end)}{" · " + why if why else ""}</div></div>')
 
 
-def _searched_line(answer: Answer, k: int | None) -> str:
+def _searched_line(answer: Answer, k: int | None, scope: str | None) -> str:
     label = "Searched for" if answer.searched in ("", answer.question) else "Follow-up searched as"
-    settings = f" · {esc(answer.mode)}" + (f" · {k} passages" if k else "")
+    settings = f" · {esc(answer.mode)}" + (f" · {k} passages" if k else "") + (f" · {esc(scope)}" if scope else "")
     return f'<div class="qa-searched">{label} <q>{esc(answer.searched or answer.question)}</q>{settings}</div>'
 
 
+def scope_text(since: str | None, until: str | None, outlets) -> str | None:
+    """The filter in words ("only articles from 2012-10-01 to 2012-10-31, by Dawn"), or None."""
+    parts = []
+    if since and until:
+        parts.append(f"from {since} to {until}")
+    elif since or until:
+        parts.append(f"{'since' if since else 'until'} {since or until}")
+    if outlets:
+        parts.append("by " + ", ".join(outlets))
+    return "only articles " + ", ".join(parts) if parts else None
+
+
+def notice_html(title: str, items: Iterable[str] = ()) -> str:
+    """A message from the chat itself (not an answer): a line and a list, all escaped."""
+    rows = "".join(f"<li>{esc(x)}</li>" for x in items)
+    return f'<div class="qa-notice"><strong>{esc(title)}</strong>{f"<ul>{rows}</ul>" if rows else ""}</div>'
+
+
 def answer_html(answer: Answer, article_text: Callable[[str], str | None] | None = None,
-                problems: list[str] | None = None, k: int | None = None) -> str:
-    """One chat reply: the question searched, the answer with [n] markers (one quote a line),
-    the notes where sources disagree, then a card per source; for an abstention, the
-    nearest passages. `problems` is what verification found ([] shows a check mark)."""
+                problems: list[str] | None = None, k: int | None = None, scope: str | None = None) -> str:
+    """One chat reply: the question searched (and the filter, `scope`), the answer with [n]
+    markers (one quote a line), the notes where sources disagree, then a card per source;
+    for an abstention, the nearest passages. `problems` is what verification found ([]
+    shows a check mark)."""
     n = len(answer.citations)
     body = answer.text
     for note in answer.notes:
         body = body.replace(note, "")
-    parts = [_searched_line(answer, k)]
+    parts = [_searched_line(answer, k, scope)]
     lines = [s for s in re.sub(r"(\[\d+\])[ \t]+", "\\1\n", body.strip()).split("\n") if s.strip()]
     if answer.abstained:
         parts.append('<div class="qa-abstain">' + "<br>".join(esc(s) for s in lines) + "</div>")
@@ -164,6 +185,16 @@ def answer_html(answer: Answer, article_text: Callable[[str], str | None] | None
             parts.append(f'<div class="qa-check">✓ {n} quote{"s" if n > 1 else ""} checked against the '
                          "article files: every citation holds</div>")
     return '<div class="qa-reply">' + "".join(parts) + "</div>"
+
+
+def header_html(articles: Iterable[Article]) -> str:
+    """The page's heading: how many articles the answers come from."""
+    arts = list(articles)
+    n = sum(1 for a in arts if not a.duplicate_of)
+    folded = f" ({len(arts)} files; duplicate scrapes folded in)" if len(arts) > n else ""
+    return (f"<h2 style='margin:.2em 0'>Ask the articles</h2><div class='qa-searched'>Answers are quotes "
+            f"from {n} news article{'s' if n != 1 else ''}{folded}, each cited to its exact characters; nothing "
+            "is generated. When the articles do not say, you are told so.</div>")
 
 
 def corpus_html(articles: Iterable[Article]) -> str:

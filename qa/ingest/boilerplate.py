@@ -57,10 +57,28 @@ def lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def classify(line: str) -> str:
-    """'B' boilerplate phrase, 'P' prose, 'N' neutral (heading, byline, caption)."""
-    n = len(words(line))
-    if STRONG.search(line) or (n <= 25 and WEAK.search(line)):
+def line_table(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, key, class) of every non-empty line: each line's words and phrases looked
+    at once (`classify`)."""
+    out = []
+    for s, e in lines(text):
+        w = words(text[s:e])
+        out.append((s, e, " ".join(w), classify(text[s:e], len(w))))
+    return out
+
+
+# A STRONG phrase cannot match a line that holds none of these (checked on the case-folded line).
+_STRONG_WORDS = ("free", "subscri", "full article", "unlimited", "cancel", "newsletter", "disqus",
+                 "deduct", "disclaimer", "fair use", "rights reserved", "cookie")
+
+
+def classify(line: str, n: int | None = None) -> str:
+    """'B' boilerplate phrase, 'P' prose, 'N' neutral (heading, byline, caption); `n` is the
+    line's number of words when already known."""
+    n = len(words(line)) if n is None else n
+    folded = line.casefold()
+    strong = any(w in folded for w in _STRONG_WORDS) and STRONG.search(line)
+    if strong or (n <= 25 and WEAK.search(line)):
         return "B"
     if (n >= 6 and _END.search(line)) or n >= 12:
         return "P"
@@ -72,9 +90,9 @@ def line_key(line: str) -> str:
     return " ".join(words(line))
 
 
-def repeated_within(text: str) -> set[str]:
-    """Keys of the lines that occur more than once in `text`."""
-    keys = Counter(line_key(text[s:e]) for s, e in lines(text))
+def repeated_within(text: str, table: list | None = None) -> set[str]:
+    """Keys of the lines that occur more than once in `text` (`table`: its `line_table`)."""
+    keys = Counter(k for _, _, k, _ in (line_table(text) if table is None else table))
     return {k for k, n in keys.items() if n > 1}
 
 
@@ -85,12 +103,13 @@ def _cosine(a: Counter, b: Counter) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def body_spans(text: str, repeated: set[str]) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
-    """Body paragraph spans and all classified lines (start, end, class)."""
+def body_spans(text: str, repeated: set[str], table: list | None = None
+               ) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+    """Body paragraph spans and all classified lines (start, end, class); `table` is the
+    text's `line_table` when already made."""
     classes = []
-    for s, e in lines(text):
-        c = classify(text[s:e])
-        if c != "B" and len(words(text[s:e])) >= 3 and line_key(text[s:e]) in repeated:
+    for s, e, key, c in line_table(text) if table is None else table:
+        if c != "B" and key in repeated and key.count(" ") >= 2:     # a repeated line of 3+ words
             c = "B"
         classes.append((s, e, c))
     segments, cur = [], []
@@ -105,13 +124,13 @@ def body_spans(text: str, repeated: set[str]) -> tuple[list[tuple[int, int]], li
     if not any(prose):                      # a note without sentences: keep every non-boilerplate line
         return [(s, e) for s, e, c in classes if c != "B"], classes
     main = max(range(len(prose)), key=lambda i: sum(e - s for s, e in prose[i]))
-    bag = Counter(t for s, e in prose[main] for t in tokenize(text[s:e]))
     body = list(prose[main])
-    for i, spans in enumerate(prose):
-        if i != main and spans:
-            other = Counter(t for s, e in spans for t in tokenize(text[s:e]))
-            if _cosine(bag, other) >= BODY_SIMILARITY:
-                body.extend(spans)
+    others = [i for i, spans in enumerate(prose) if i != main and spans]
+    bag = Counter(t for s, e in prose[main] for t in tokenize(text[s:e])) if others else None
+    for i in others:
+        other = Counter(t for s, e in prose[i] for t in tokenize(text[s:e]))
+        if _cosine(bag, other) >= BODY_SIMILARITY:
+            body.extend(prose[i])
     return sorted(body), classes
 
 

@@ -32,9 +32,14 @@ class Page:
     url: str | None
 
 
+def looks_like_html(data: bytes) -> bool:
+    """True when the bytes carry the tags of an HTML page."""
+    return bool(_TAG.search(data))
+
+
 def decode(data: bytes) -> str:
     """The page as text: UTF-8, else its declared charset; ValueError when neither decodes it."""
-    if not _TAG.search(data):
+    if not looks_like_html(data):
         raise ValueError("not an HTML page (no HTML tags found)")
     m = _CHARSET.search(data[:4096])
     for charset in ("utf-8-sig", m.group(1).decode("ascii")) if m else ("utf-8-sig",):

@@ -9,28 +9,55 @@ warning that names it. Offsets index the text `formats.py` defines for the
 format (for plain text, exactly what `open(path, encoding="utf-8").read()` gives).
 Cleaning (`boilerplate.py`) and duplicate grouping (`duplicates.py`) run over the
 whole folder, because a line repeated across unrelated articles is site furniture.
-Files in sub-folders and symbolic links are not read.
+Files in sub-folders and symbolic links are not read, except the uploads folder
+(`Settings.uploads`, where the chat stores what people upload), read like the top level.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 from ..config import DEFAULT, Settings
 from ..errors import EmptyCorpusError
 from ..types import Article
-from .boilerplate import body_spans, line_key, lines, repeated_within, title_of
-from .duplicates import duplicate_groups
+from .boilerplate import body_spans, line_table, repeated_within, title_of
+from .duplicates import fingerprint, groups_of
 from .formats import Source, dateline, read_sources
 
 log = logging.getLogger("qa")
 
 
+def uploads_folder(folder: Path, settings: Settings = DEFAULT) -> Path | None:
+    """The uploads folder inside `folder` (`Settings.uploads`, one plain name), or None when off."""
+    name = settings.uploads
+    if not name:
+        return None
+    if name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"the uploads folder must be one plain folder name inside the articles folder, not {name!r}")
+    return Path(folder) / name
+
+
 def article_files(folder: Path, settings: Settings = DEFAULT) -> list[Path]:
-    """The files of `folder` that qa reads, sorted: regular files (no links) of a supported format."""
-    return [p for p in sorted(Path(folder).iterdir())
-            if not p.is_symlink() and p.is_file() and p.suffix.lower() in settings.extensions]
+    """The files that qa reads, sorted: the regular files (no links) of a supported format in
+    `folder` and in its uploads folder (not a link either)."""
+    def readable(d: Path) -> list[Path]:       # one scandir: no stat per file for its type
+        with os.scandir(d) as entries:
+            names = sorted(e.name for e in entries if e.is_file(follow_symlinks=False)
+                           and os.path.splitext(e.name)[1].lower() in settings.extensions)
+        return [d / n for n in names]
+    up = uploads_folder(folder, settings)
+    more = readable(up) if up is not None and up.is_dir() and not up.is_symlink() else []
+    return readable(Path(folder)) + more
+
+
+def file_key(folder: Path, path: Path) -> str:
+    """How the index names a file: relative to the articles folder ("a.txt", "uploads/up-1f….html")."""
+    p, f = str(path), str(folder)
+    if p.startswith(f + os.sep) and ".." not in p[len(f) + 1:].split(os.sep):   # the usual case, quickly
+        return p[len(f) + 1:].replace(os.sep, "/")
+    return Path(os.path.relpath(path, folder)).as_posix()
 
 
 def read_folder(folder: Path, settings: Settings = DEFAULT,
@@ -48,7 +75,7 @@ def read_folder(folder: Path, settings: Settings = DEFAULT,
                                "(.txt, .md, .html, .jsonl or .csv)")
     sources, skipped, seen = [], [], set()
     for path in article_files(folder, settings):
-        found, warnings = (known or {}).get(path.name) or read_sources(path, settings.max_file_bytes)
+        found, warnings = (known or {}).get(file_key(folder, path)) or read_sources(path, settings.max_file_bytes)
         warnings = list(warnings)
         for s in found:
             if s.doc_id in seen:
@@ -78,28 +105,49 @@ def _dateline_by_body(text: str, body) -> str | None:
     return dateline("\n".join(above) + "\n" + text[start:start + 300])
 
 
+# What cleaning works out from one text alone (its line table, its repeated lines, the
+# fingerprint of its first-pass body), by the text's sha256 and the shingle length: kept for
+# the texts of the last folder cleaned, so that re-cleaning a folder after one article was
+# added or changed does that work for that article only.
+_BY_TEXT: dict[tuple[str, int], tuple] = {}
+
+
+def _on_its_own(text: str, sha: str, settings: Settings) -> tuple:
+    key = (sha, settings.shingle_words)
+    got = _BY_TEXT.get(key)
+    if got is None:
+        table = line_table(text)
+        within = repeated_within(text, table)
+        body, _ = body_spans(text, within, table)
+        got = (table, within, fingerprint("\n".join(text[s:e] for s, e in body), settings.shingle_words))
+    return got
+
+
 def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Article]:
     """Clean each text; lines repeated inside an article, or across articles that
     are not duplicates of each other, count as boilerplate."""
-    first = {}
-    for src in sources:
-        body, _ = body_spans(src.text, repeated_within(src.text))
-        first[src.doc_id] = "\n".join(src.text[s:e] for s, e in body)
-    dups = duplicate_groups(first, settings)
-    group = {d: dups.get(d, d) for d in first}
+    global _BY_TEXT
+    shas = {src.doc_id: sha256_text(src.text) for src in sources}
+    alone = {src.doc_id: _on_its_own(src.text, shas[src.doc_id], settings) for src in sources}
+    _BY_TEXT = {(shas[d], settings.shingle_words): v for d, v in alone.items()}
+    tables = {d: v[0] for d, v in alone.items()}
+    within = {d: v[1] for d, v in alone.items()}
+    dups = groups_of({d: v[2] for d, v in alone.items()}, settings)
+    group = {d: dups.get(d, d) for d in alone}
     seen: dict[str, set[str]] = {}
     for src in sources:
-        for k in {line_key(src.text[s:e]) for s, e in lines(src.text)}:
+        for k in {key for _, _, key, _ in tables[src.doc_id]}:
             seen.setdefault(k, set()).add(group[src.doc_id])
     across = {k for k, groups in seen.items() if len(groups) > 1}
     articles = []
     for src in sources:
         text = src.text
-        body, classes = body_spans(text, repeated_within(text) | across)
+        mine = within[src.doc_id] | {key for _, _, key, _ in tables[src.doc_id] if key in across}
+        body, classes = body_spans(text, mine, tables[src.doc_id])
         date = src.date or _dateline_by_body(text, body)
         articles.append(Article(doc_id=src.doc_id, path=src.path,
                                 title=src.title or title_of(text, classes, body) or src.doc_id,
-                                text=text, sha256=sha256_text(text), body=tuple(body),
+                                text=text, sha256=shas[src.doc_id], body=tuple(body),
                                 duplicate_of=dups.get(src.doc_id), date=date, outlet=src.outlet,
                                 author=src.author, url=src.url, extractor=src.extractor, record=src.record))
     return sorted(articles, key=lambda a: a.doc_id)

@@ -24,7 +24,7 @@ from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
 from ..text import tokenize
 from ..types import Chunk
-from .persist import load, persist, source_hashes, stale_reason, update_manifest
+from .persist import load, persist, source_state, stale_reason, update_manifest
 from .reuse import Previous
 
 log = logging.getLogger("qa")
@@ -60,13 +60,18 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     t0 = time.perf_counter()
     old = Previous(previous, settings)
-    hashes = source_hashes(seeds_dir, settings)
-    articles, skipped = read_folder(seeds_dir, settings, old.sources(hashes))
+    looked_ns = time.time_ns()
+    hashes, stats = source_state(seeds_dir, settings, previous.manifest if previous is not None else None)
+    articles, skipped = read_folder(seeds_dir, settings, old.sources(hashes, seeds_dir))
     canon = [a for a in articles if a.duplicate_of is None]
+    copies: dict[str, list] = {}
+    for d in articles:
+        if d.duplicate_of is not None:
+            copies.setdefault(d.duplicate_of, []).append(d)
     chunks: list[Chunk] = []
     kept = 0
     for a in canon:
-        dups = [d for d in articles if d.duplicate_of == a.doc_id]
+        dups = copies.get(a.doc_id, [])
         aligner = Aligner(a, dups) if dups else None
         pieces = old.chunks(a, len(chunks))
         kept += pieces is not None
@@ -94,6 +99,8 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "settings": settings.index_fingerprint(),
         "bm25": {"variant": "BM25 with idf log((N+1)/df)", "k1": settings.bm25_k1, "b": settings.bm25_b},
         "sources": hashes,
+        "source_stats": stats,
+        "source_stats_at_ns": looked_ns,
         "skipped": skipped,
         "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(chunks),
                    "sentences": len(sent_spans)},
@@ -102,28 +109,52 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "reader": _reader_record(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs)
+    persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs, seeds_dir)
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     manifest["timings_s"] = {"read_clean_chunk": t_prepared - t0, "encode": t_encoded - t_prepared,
                              "index_and_persist": time.perf_counter() - t_encoded}
-    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, manifest, seeds_dir, tokens)
+    index = Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, manifest, seeds_dir, tokens)
+    index.text_keys = old.keys                  # the next rebuild in this process need not hash them again
+    return index
 
 
-def _previous(seeds_dir: Path, index_dir: Path, settings: Settings) -> Index | None:
-    """The index as it was, when it can lend its parts to a rebuild (same format and settings)."""
+def _on_disk(index_dir: Path) -> dict | None:
     try:
-        m = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
-        if m.get("format_version") != FORMAT_VERSION or m.get("settings") != settings.index_fingerprint():
-            return None
-        return load(seeds_dir, index_dir, settings)
-    except (OSError, ValueError, IndexCorruptError):
+        return json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
 
 
-def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False) -> Index:
+def _current(loaded: Index | None, index_dir: Path, settings: Settings) -> bool:
+    """True when `loaded` is the generation the index folder holds now, built with `settings`."""
+    m = _on_disk(index_dir)
+    return (loaded is not None and m is not None and loaded.settings == settings
+            and loaded.manifest.get("generation") == m.get("generation") is not None)
+
+
+def _previous(seeds_dir: Path, index_dir: Path, settings: Settings, loaded: Index | None) -> Index | None:
+    """The index as it was, when it can lend its parts to a rebuild (same format and settings):
+    the one this process holds when it is still the current generation, else read from disk."""
+    if _current(loaded, index_dir, settings):
+        return loaded
+    m = _on_disk(index_dir)
+    if m is None or m.get("format_version") != FORMAT_VERSION or m.get("settings") != settings.index_fingerprint():
+        return None
+    try:
+        return load(seeds_dir, index_dir, settings)
+    except IndexCorruptError:
+        return None
+
+
+def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False,
+               loaded: Index | None = None) -> Index:
     """Load the index, or build it when it is missing, stale or corrupt (saying why); a stale
-    index lends the rebuild what did not change."""
+    index lends the rebuild what did not change. `loaded` is the index this process already
+    holds: still current, it is returned as it is; stale, it lends its parts without a reload."""
     reason = stale_reason(seeds_dir, index_dir, settings)
+    if reason is None and _current(loaded, index_dir, settings):
+        _note_reader(loaded, Path(index_dir))
+        return loaded
     if reason is None:
         try:
             index = load(seeds_dir, index_dir, settings)
@@ -133,4 +164,4 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
             _note_reader(index, Path(index_dir))
             return index
     log.warning("building the index in %s: %s", index_dir, reason)
-    return build(seeds_dir, index_dir, settings, progress, _previous(seeds_dir, index_dir, settings))
+    return build(seeds_dir, index_dir, settings, progress, _previous(seeds_dir, index_dir, settings, loaded))

@@ -21,14 +21,14 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 from ..config import DEFAULT, FORMAT_VERSION, Settings
 from ..errors import IndexCorruptError
-from ..ingest.read import article_files
+from ..ingest.read import article_files, file_key
 from ..retrieval.dense import DenseIndex
 from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
@@ -36,26 +36,65 @@ from ..retrieval.runtime import sha256_file
 from ..types import Article, Chunk, Location
 
 
-def source_hashes(seeds_dir: Path, settings: Settings) -> dict[str, str]:
+def source_hashes(seeds_dir: Path, settings: Settings, manifest: dict | None = None) -> dict[str, str]:
     """sha256 of the bytes of every candidate article file, readable or not."""
-    out = {}
+    return source_state(seeds_dir, settings, manifest)[0]
+
+
+def source_state(seeds_dir: Path, settings: Settings, manifest: dict | None = None
+                 ) -> tuple[dict[str, str], dict[str, list[int]]]:
+    """(sha256, [size, mtime in ns]) of every candidate article file. A file whose size and
+    modification time are those `manifest` recorded keeps its recorded hash without being read
+    (as git's index does); any other file is read and hashed, and so is a file modified less
+    than 2 s before the recorded look (a coarse file clock could hide a second edit)."""
+    known_hash = (manifest or {}).get("sources", {})
+    known_stat = (manifest or {}).get("source_stats", {})
+    looked = int((manifest or {}).get("source_stats_at_ns", 0))
+    hashes, stats = {}, {}
+    for p in article_files(seeds_dir, settings) if Path(seeds_dir).is_dir() else []:
+        key = file_key(seeds_dir, p)
+        try:
+            st = p.stat()
+            stats[key] = [st.st_size, st.st_mtime_ns]
+            if (known_stat.get(key) == stats[key] and st.st_mtime_ns + 2_000_000_000 < looked
+                    and known_hash.get(key) not in (None, "unreadable")):
+                hashes[key] = known_hash[key]
+            else:
+                hashes[key] = hashlib.sha256(p.read_bytes()).hexdigest()
+        except OSError:
+            hashes[key] = "unreadable"
+            stats.pop(key, None)
+    return hashes, stats
+
+
+def folder_signature(seeds_dir: Path, settings: Settings) -> tuple:
+    """What a cheap look at the folder sees (names, sizes, modification times; no reading):
+    when it differs from before, some file may have changed."""
+    out = []
     for p in article_files(seeds_dir, settings) if Path(seeds_dir).is_dir() else []:
         try:
-            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+            st = p.stat()
+            out.append((file_key(seeds_dir, p), st.st_size, st.st_mtime_ns))
         except OSError:
-            out[p.name] = "unreadable"
-    return out
+            out.append((file_key(seeds_dir, p), -1, -1))
+    return tuple(out)
 
 
-def _article_record(a: Article) -> dict:
+def _article_record(a: Article, folder: Path) -> dict:
     """An article as stored: its text too (an HTML page is not extracted again on every load;
     `verify` derives it again from the file), the file named relative to the folder."""
-    d = asdict(a)
-    d["path"] = Path(a.path).name
+    d = {f.name: getattr(a, f.name) for f in fields(a)}      # flat fields: no deep copy (asdict)
+    d["path"] = file_key(folder, a.path)
     return d
 
 
-def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs) -> None:
+def _chunk_record(c: Chunk) -> dict:
+    d = {f.name: getattr(c, f.name) for f in fields(c)}
+    d["also_in"] = [{f.name: getattr(loc, f.name) for f in fields(loc)} for loc in c.also_in]
+    return d
+
+
+def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs, folder) -> None:
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -63,8 +102,8 @@ def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_sp
         tmp = index_dir / f".tmp-{gen}"
         tmp.mkdir()
         try:
-            _write_lines(tmp / "articles.jsonl", (_article_record(a) for a in articles))
-            _write_lines(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+            _write_lines(tmp / "articles.jsonl", (_article_record(a, folder) for a in articles))
+            _write_lines(tmp / "chunks.jsonl", (_chunk_record(c) for c in chunks))
             _write_lines(tmp / "sentences.jsonl", ({"doc_id": d, "start": s, "end": e} for d, s, e in sent_spans))
             bm25.save(tmp / "bm25.jsonl", tokens)
             dindex.save(tmp / "dense.faiss")
@@ -123,7 +162,7 @@ def stale_reason(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT)
         return f"index format {m.get('format_version')} is not the current format {FORMAT_VERSION}"
     if m.get("settings") != settings.index_fingerprint():
         return "index settings differ from the current settings"
-    now = source_hashes(seeds_dir, settings)
+    now = source_hashes(seeds_dir, settings, m)
     old = m.get("sources", {})
     if now != old:
         added = sorted(set(now) - set(old))
@@ -135,18 +174,37 @@ def stale_reason(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT)
     return None
 
 
+def check_files(index_dir: Path, m: dict) -> None:
+    """IndexCorruptError unless every file of the manifest's generation has its size and sha256."""
+    gen = Path(index_dir) / m["generation"]
+    for name, meta in m["files"].items():
+        p = gen / name
+        if not p.exists():
+            raise IndexCorruptError(f"{p} is missing")
+        if p.stat().st_size != meta["bytes"] or sha256_file(p) != meta["sha256"]:
+            raise IndexCorruptError(f"{p} does not match its manifest hash (truncated or edited)")
+
+
+def up_to_date(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> dict | None:
+    """The manifest when the index serves the folder as it is and its files are intact (checked
+    by hash, nothing parsed); else None."""
+    if stale_reason(seeds_dir, index_dir, settings) is not None:
+        return None
+    try:
+        m = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+        check_files(index_dir, m)
+        return m
+    except (OSError, ValueError, KeyError, IndexCorruptError):
+        return None
+
+
 def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Index:
     """Load a persisted index, checking every file against the manifest's hashes."""
     index_dir = Path(index_dir)
     try:
         m = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
         gen = index_dir / m["generation"]
-        for name, meta in m["files"].items():
-            p = gen / name
-            if not p.exists():
-                raise IndexCorruptError(f"{p} is missing")
-            if p.stat().st_size != meta["bytes"] or sha256_file(p) != meta["sha256"]:
-                raise IndexCorruptError(f"{p} does not match its manifest hash (truncated or edited)")
+        check_files(index_dir, m)
         records = [json.loads(x) for x in (gen / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
         articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]),
                                "body": tuple(tuple(b) for b in r["body"])}) for r in records]

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..config import FORMAT_VERSION, Settings
 from ..ingest.formats import Source
+from ..ingest.read import file_key
 from ..retrieval.index import Index
 from ..types import Chunk
 
@@ -37,21 +38,23 @@ class Previous:
               and index.manifest.get("settings") == settings.index_fingerprint())
         self.index = index if ok else None
         self.encoded = self.reused = 0
+        self.keys: list[str] | None = None     # of the texts given to `embed`
 
-    def sources(self, hashes: dict[str, str]) -> dict[str, tuple[list[Source], list[str]]]:
-        """File name -> (its articles, its warnings) for every file whose bytes are unchanged."""
+    def sources(self, hashes: dict[str, str], folder: Path) -> dict[str, tuple[list[Source], list[str]]]:
+        """File key -> (its articles, its warnings) for every file whose bytes are unchanged."""
         if self.index is None:
             return {}
         old = self.index.manifest.get("sources", {})
         same = {name for name, h in hashes.items() if old.get(name) == h and h != "unreadable"}
         out: dict[str, tuple[list[Source], list[str]]] = {name: ([], []) for name in same}
         for a in self.index.articles.values():
-            name = Path(a.path).name
+            name = file_key(folder, Path(a.path))
             if name in out:
                 out[name][0].append(Source(a.doc_id, a.path, a.text, a.title, a.date, a.outlet, a.author,
                                            a.url, a.extractor, a.record))
         for line in self.index.manifest.get("skipped", []):
-            name = next((n for n in same if line.startswith(f"skipped {n}:") or line.startswith(f"skipped {n} ")), None)
+            name = next((n for n in same if line.startswith((f"skipped {Path(n).name}:", f"skipped {Path(n).name} "))),
+                        None)
             if name:
                 out[name][1].append(line)
         return out
@@ -86,12 +89,12 @@ class Previous:
         known: dict[str, np.ndarray] = {}
         if self.index is not None:
             ix = self.index
-            vecs = ix.dense.vectors()
-            for c, v in zip(ix.chunks, vecs):
-                known[text_key(c.text)] = v
-            for (d, s, e), v in zip(ix.sentence_spans, ix.sentence_vectors):
-                known[text_key(ix.articles[d].text[s:e])] = v
-        keys = [text_key(t) for t in texts]
+            vecs = list(ix.dense.vectors()) + list(ix.sentence_vectors)
+            if ix.text_keys is None or len(ix.text_keys) != len(vecs):
+                ix.text_keys = [text_key(c.text) for c in ix.chunks] + [
+                    text_key(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
+            known = dict(zip(ix.text_keys, vecs))
+        keys = self.keys = [text_key(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
             first = {k: t for t, k in zip(texts, keys)}
