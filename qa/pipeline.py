@@ -66,9 +66,11 @@ class Pipeline:
             return reason
 
     def _open(self) -> Index:
-        seen = store.folder_signature(self.seeds_dir, self.settings)   # before: a change during the build shows
         self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress, self._index)
-        self._seen, self._looked = seen, time.monotonic()
+        # the folder as the index saw it (taken before reading, so a change during a build shows)
+        seen = self._index.manifest.get("source_stats")
+        self._seen = seen if seen is not None else store.folder_signature(self.seeds_dir, self.settings)
+        self._looked = time.monotonic()
         return self._index
 
     def retrieve(self, question: str, k: int = 5, mode: str = "hybrid", since=None, until=None,

@@ -276,6 +276,7 @@ def test_a_file_dropped_into_the_folder_is_answered_without_a_restart(own_server
     from gradio_client import Client
     question = KAZAN_QUESTION
     (own_server.seeds_dir / "kazan.txt").write_text(KAZAN, encoding="utf-8")
+    time.sleep(2.1)                                       # the folder is looked at at most every 2 s
     client = Client(own_server.url, verbose=False)
     data = client.predict(question, api_name="/ask")
     assert data["citations"][0]["doc_id"] == "kazan" and "Ulan-Ude" in data["citations"][0]["quote"], data

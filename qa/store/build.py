@@ -24,7 +24,7 @@ from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
 from ..text import tokenize
 from ..types import Chunk
-from .persist import load, persist, source_state, stale_reason, update_manifest
+from .persist import load, persist, source_state, staleness, update_manifest
 from .reuse import Previous
 
 log = logging.getLogger("qa")
@@ -54,14 +54,18 @@ def _note_reader(index: Index, index_dir: Path) -> None:
 
 
 def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False,
-          previous: Index | None = None) -> Index:
+          previous: Index | None = None, state: tuple | None = None) -> Index:
     """Read, clean, chunk, embed and persist; returns the loaded index. With `previous` (the
-    index as it was), whatever did not change is taken from it (`reuse.py`)."""
+    index as it was), whatever did not change is taken from it (`reuse.py`); `state` is the
+    folder's (hashes, stats, when looked) when the caller has just worked them out."""
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     t0 = time.perf_counter()
     old = Previous(previous, settings)
-    looked_ns = time.time_ns()
-    hashes, stats = source_state(seeds_dir, settings, previous.manifest if previous is not None else None)
+    if state is None:
+        looked_ns = time.time_ns()
+        hashes, stats = source_state(seeds_dir, settings, previous.manifest if previous is not None else None)
+    else:
+        hashes, stats, looked_ns = state
     articles, skipped = read_folder(seeds_dir, settings, old.sources(hashes, seeds_dir))
     canon = [a for a in articles if a.duplicate_of is None]
     copies: dict[str, list] = {}
@@ -151,7 +155,7 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
     """Load the index, or build it when it is missing, stale or corrupt (saying why); a stale
     index lends the rebuild what did not change. `loaded` is the index this process already
     holds: still current, it is returned as it is; stale, it lends its parts without a reload."""
-    reason = stale_reason(seeds_dir, index_dir, settings)
+    reason, state = staleness(seeds_dir, index_dir, settings)
     if reason is None and _current(loaded, index_dir, settings):
         _note_reader(loaded, Path(index_dir))
         return loaded
@@ -164,4 +168,5 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
             _note_reader(index, Path(index_dir))
             return index
     log.warning("building the index in %s: %s", index_dir, reason)
-    return build(seeds_dir, index_dir, settings, progress, _previous(seeds_dir, index_dir, settings, loaded))
+    previous = _previous(seeds_dir, index_dir, settings, loaded)
+    return build(seeds_dir, index_dir, settings, progress, previous, state if previous is not None else None)

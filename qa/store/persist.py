@@ -67,17 +67,18 @@ def source_state(seeds_dir: Path, settings: Settings, manifest: dict | None = No
     return hashes, stats
 
 
-def folder_signature(seeds_dir: Path, settings: Settings) -> tuple:
-    """What a cheap look at the folder sees (names, sizes, modification times; no reading):
-    when it differs from before, some file may have changed."""
-    out = []
+def folder_signature(seeds_dir: Path, settings: Settings) -> dict[str, list[int]]:
+    """What a cheap look at the folder sees (each file's [size, modification time in ns]; no
+    reading): when it differs from before, some file may have changed. The same form as a
+    manifest's "source_stats"."""
+    out = {}
     for p in article_files(seeds_dir, settings) if Path(seeds_dir).is_dir() else []:
         try:
             st = p.stat()
-            out.append((file_key(seeds_dir, p), st.st_size, st.st_mtime_ns))
+            out[file_key(seeds_dir, p)] = [st.st_size, st.st_mtime_ns]
         except OSError:
-            out.append((file_key(seeds_dir, p), -1, -1))
-    return tuple(out)
+            out[file_key(seeds_dir, p)] = [-1, -1]
+    return out
 
 
 def _article_record(a: Article, folder: Path) -> dict:
@@ -151,18 +152,25 @@ def _write_lines(path: Path, records) -> None:
 
 def stale_reason(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> str | None:
     """Why the index at `index_dir` cannot serve `seeds_dir` as it is now, or None."""
+    return staleness(seeds_dir, index_dir, settings)[0]
+
+
+def staleness(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> tuple[str | None, tuple | None]:
+    """(`stale_reason`, and the folder's (hashes, stats, when looked in ns) when they were
+    worked out, for a build to take instead of looking again)."""
     path = Path(index_dir) / "manifest.json"
     if not path.exists():
-        return "no index yet"
+        return "no index yet", None
     try:
         m = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        return f"manifest.json is unreadable ({e})"
+        return f"manifest.json is unreadable ({e})", None
     if m.get("format_version") != FORMAT_VERSION:
-        return f"index format {m.get('format_version')} is not the current format {FORMAT_VERSION}"
+        return f"index format {m.get('format_version')} is not the current format {FORMAT_VERSION}", None
     if m.get("settings") != settings.index_fingerprint():
-        return "index settings differ from the current settings"
-    now = source_hashes(seeds_dir, settings, m)
+        return "index settings differ from the current settings", None
+    looked = time.time_ns()
+    now, stats = source_state(seeds_dir, settings, m)
     old = m.get("sources", {})
     if now != old:
         added = sorted(set(now) - set(old))
@@ -170,8 +178,8 @@ def stale_reason(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT)
         changed = sorted(n for n in set(now) & set(old) if now[n] != old[n])
         parts = [f"{label}: {', '.join(names)}" for label, names in
                  (("added", added), ("removed", removed), ("changed", changed)) if names]
-        return "articles changed since the index was built (" + "; ".join(parts) + ")"
-    return None
+        return "articles changed since the index was built (" + "; ".join(parts) + ")", (now, stats, looked)
+    return None, (now, stats, looked)
 
 
 def check_files(index_dir: Path, m: dict) -> None:
