@@ -247,6 +247,11 @@ def test_an_uploaded_page_is_answered_from_with_its_date_and_outlet(browser, own
         assert len(stored) == 1 and stored[0].startswith("up-") and stored[0].endswith(".html")
         assert not (own_server.seeds_dir.parent / "x.html").exists() and not Path("/x.html").exists()
         assert f"{count + 1} news articles ({files_before + 1} files" in pg.locator("body").inner_text()
+        notices = pg.locator("#qa-chat .qa-notice")
+        files.set_input_files([{"name": "again.html", "mimeType": "text/html", "buffer": MOSCOW.encode()}])
+        pg.wait_for_function("document.querySelectorAll('#qa-chat .qa-notice').length > 1", timeout=120_000)
+        again = _flat(notices.last.inner_text())
+        assert again.startswith("No new article added.") and "already added before" in again, again
 
         reply = ask_in_page(pg, "What did officials say the talks in Moscow would cover?")
         card = reply.locator(".qa-card", has_text=stored[0][:-5]).first

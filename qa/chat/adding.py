@@ -73,17 +73,17 @@ def adder(pipeline: Pipeline):
             log.exception("indexing uploads failed")
             refused.append("the new files are saved but indexing them failed; the details are in the server log")
         ix = pipeline.index
-        items = []
+        items, n = [], 0
         for s in added:
             for art in ix.articles.values():
                 if art.path.endswith(s.name):
                     where = provenance(art)
+                    n += not s.duplicate
                     items.append(f"{art.title or art.doc_id}" + (f" ({where})" if where else "")
                                  + (" — already added before" if s.duplicate else ""))
         items += [f"refused: {r}" for r in refused]
-        n = sum(1 for it in items if not it.startswith("refused"))
         title = (f"Added {n} article{'s' if n != 1 else ''}; ask about {'them' if n != 1 else 'it'} now."
-                 if n else "No article added.")
+                 if n else "No new article added.")
         chat.append({"role": "assistant", "content": markup.notice_html(title, items)})
         return (chat, *corpus_updates(pipeline)) if new else (chat, keep, keep, keep)
 
