@@ -16,3 +16,7 @@ class IndexCorruptError(QAError):
 
 class BadQuestionError(QAError, ValueError):
     """The question is empty, too long, or not text."""
+
+
+class BadFilterError(QAError, ValueError):
+    """A date or outlet filter that cannot be used (not a date, since after until, not names)."""

@@ -26,7 +26,7 @@ class Pipeline:
         self.settings = settings
         self.progress = progress
         self._index = None
-        self._seen: tuple | None = None        # the folder as it looked when the index was opened
+        self._seen: dict | None = None         # the folder as it looked when the index was opened
         self._looked = 0.0
         self._lock = threading.Lock()
 
@@ -58,12 +58,12 @@ class Pipeline:
             seen = store.folder_signature(self.seeds_dir, self.settings)
             if seen == self._seen:
                 return None
-            reason = store.stale_reason(self.seeds_dir, self.index_dir, self.settings)
-            if reason is None:                 # touched, same bytes
-                self._seen = seen
-                return None
+            before = self._index.manifest
             self._open()
-            return reason
+            if self._index.manifest.get("generation") == before.get("generation"):
+                self._seen = seen              # touched, same bytes
+                return None
+            return store.source_changes(before.get("sources", {}), self._index.manifest.get("sources", {}))
 
     def _open(self) -> Index:
         self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress, self._index)

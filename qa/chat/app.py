@@ -28,9 +28,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from ..answering.followup import resolve as resolve_followup  # noqa: E402
-from ..errors import BadQuestionError  # noqa: E402
+from ..errors import BadFilterError, BadQuestionError  # noqa: E402
 from ..pipeline import Pipeline  # noqa: E402
-from ..retrieval.filters import make_filter  # noqa: E402
 from ..types import Answer  # noqa: E402
 from . import markup  # noqa: E402
 from .adding import adder, corpus_updates, outlet_choices  # noqa: E402
@@ -134,12 +133,6 @@ def responder(pipeline: Pipeline, exports: str):
         keep = gr.update()
         corpus = (keep, keep, keep)
         try:
-            make_filter(since or None, until or None, outlets or None)
-        except ValueError as e:
-            chat.append({"role": "assistant", "content": markup.error_html(str(e), "The date or outlet filter "
-                                                                                 "cannot be used.")})
-            return chat, keep, turns, keep, keep, *corpus
-        try:
             changed = pipeline.follow()
             if changed:
                 corpus = corpus_updates(pipeline)
@@ -147,10 +140,13 @@ def responder(pipeline: Pipeline, exports: str):
             scope = markup.scope_text(since or None, until or None, outlets)
             reply = markup.answer_html(answer, article_text, pipeline.verify(answer), int(k), scope)
             if changed:
-                what = changed.removeprefix("articles changed since the index was built").strip(" ()")
-                reply = markup.notice_html(f"The articles folder changed ({what}); the index was updated "
+                reply = markup.notice_html(f"The articles folder changed ({changed}); the index was updated "
                                            "before answering.") + reply
             js, md = markup.export_files(answer, exports)
+        except BadFilterError as e:
+            chat.append({"role": "assistant", "content": markup.error_html(str(e), "The date or outlet filter "
+                                                                                 "cannot be used.")})
+            return chat, keep, turns, keep, keep, *corpus
         except ValueError as e:                       # BadQuestionError and bad controls
             chat.append({"role": "assistant", "content": markup.error_html(str(e))})
             return chat, keep, turns, keep, keep, *corpus

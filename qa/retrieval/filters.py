@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import BadFilterError
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -41,20 +43,21 @@ def _day(value, name: str) -> str | None:
             return dt.date.fromisoformat(value.strip()).isoformat()
         except ValueError:
             pass
-    raise ValueError(f"{name} must be a date such as 2012-10-01 (YYYY-MM-DD), not {value!r}")
+    raise BadFilterError(f"{name} must be a date such as 2012-10-01 (YYYY-MM-DD), not {value!r}")
 
 
 def make_filter(since=None, until=None, outlets=None) -> Filter | None:
-    """A Filter from user input, or None when nothing filters; ValueError saying what to fix."""
+    """A Filter from user input, or None when nothing filters; BadFilterError (a ValueError)
+    saying what to fix."""
     s, u = _day(since, "since"), _day(until, "until")
     if s and u and s > u:
-        raise ValueError(f"since ({s}) is after until ({u}): swap them")
+        raise BadFilterError(f"since ({s}) is after until ({u}): swap them")
     if isinstance(outlets, str):
         outlets = [outlets]
     names = None
     if outlets is not None:
         if not all(isinstance(o, str) for o in outlets):
-            raise ValueError("outlets must be a list of outlet names")
+            raise BadFilterError("outlets must be a list of outlet names")
         names = tuple(sorted({o.strip().lower() for o in outlets if o.strip()})) or None
     if not (s or u or names):
         return None

@@ -4,6 +4,6 @@
 - `persist.py`: the on-disk layout (manifest, generations, atomic swap), `load`, `stale_reason`
 """
 from .build import build, open_index
-from .persist import folder_signature, load, source_hashes, stale_reason, up_to_date
+from .persist import folder_signature, load, source_changes, source_hashes, stale_reason, up_to_date
 
-__all__ = ["build", "open_index", "load", "folder_signature", "source_hashes", "stale_reason", "up_to_date"]
+__all__ = ["build", "open_index", "load", "folder_signature", "source_changes", "source_hashes", "stale_reason", "up_to_date"]

@@ -171,15 +171,20 @@ def staleness(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) ->
         return "index settings differ from the current settings", None
     looked = time.time_ns()
     now, stats = source_state(seeds_dir, settings, m)
-    old = m.get("sources", {})
-    if now != old:
-        added = sorted(set(now) - set(old))
-        removed = sorted(set(old) - set(now))
-        changed = sorted(n for n in set(now) & set(old) if now[n] != old[n])
-        parts = [f"{label}: {', '.join(names)}" for label, names in
-                 (("added", added), ("removed", removed), ("changed", changed)) if names]
-        return "articles changed since the index was built (" + "; ".join(parts) + ")", (now, stats, looked)
-    return None, (now, stats, looked)
+    changes = source_changes(m.get("sources", {}), now)
+    reason = f"articles changed since the index was built ({changes})" if changes else None
+    return reason, (now, stats, looked)
+
+
+def source_changes(old: dict[str, str], now: dict[str, str]) -> str | None:
+    """The files added, removed and changed between two {file: sha256} maps, in words, or None."""
+    if now == old:
+        return None
+    added = sorted(set(now) - set(old))
+    removed = sorted(set(old) - set(now))
+    changed = sorted(n for n in set(now) & set(old) if now[n] != old[n])
+    return "; ".join(f"{label}: {', '.join(names)}" for label, names in
+                     (("added", added), ("removed", removed), ("changed", changed)) if names)
 
 
 def check_files(index_dir: Path, m: dict) -> None:

@@ -13,7 +13,6 @@ Only a generation built with the same format and index settings is used; anythin
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,13 +20,9 @@ import numpy as np
 
 from ..config import FORMAT_VERSION, Settings
 from ..ingest.formats import Source
-from ..ingest.read import file_key
+from ..ingest.read import file_key, sha256_text
 from ..retrieval.index import Index
 from ..types import Chunk
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Previous:
@@ -91,10 +86,10 @@ class Previous:
             ix = self.index
             vecs = list(ix.dense.vectors()) + list(ix.sentence_vectors)
             if ix.text_keys is None or len(ix.text_keys) != len(vecs):
-                ix.text_keys = [text_key(c.text) for c in ix.chunks] + [
-                    text_key(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
+                ix.text_keys = [sha256_text(c.text) for c in ix.chunks] + [
+                    sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
             known = dict(zip(ix.text_keys, vecs))
-        keys = self.keys = [text_key(t) for t in texts]
+        keys = self.keys = [sha256_text(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
             first = {k: t for t, k in zip(texts, keys)}
