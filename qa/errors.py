@@ -14,8 +14,12 @@ class IndexCorruptError(QAError):
     """A persisted index is unreadable, truncated or does not match its manifest."""
 
 
+class IndexWriteError(QAError):
+    """The index folder cannot be written (read-only, full, no permission); nothing was changed."""
+
+
 class BadQuestionError(QAError, ValueError):
-    """The question is empty, too long, or not text."""
+    """The question is empty, too long or not text, or a search parameter (k, mode) is not one qa takes."""
 
 
 class BadFilterError(QAError, ValueError):

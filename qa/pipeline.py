@@ -46,7 +46,9 @@ class Pipeline:
     def follow(self, every_s: float = 2.0) -> str | None:
         """Keep up with the folder: when its files changed since the index was opened (a cheap
         look at names, sizes and times, at most once per `every_s` seconds), update the index
-        and say what changed; None when nothing did."""
+        and say what changed; None when nothing did, or when the update could not be written
+        (the index as it was serves, `index.write_error` says why, and it is tried again a
+        minute later)."""
         with self._lock:
             if self._index is None:
                 self._open()
@@ -61,7 +63,10 @@ class Pipeline:
             before = self._index.manifest
             self._open()
             if self._index.manifest.get("generation") == before.get("generation"):
-                self._seen = seen              # touched, same bytes
+                if self._index.write_error is None:
+                    self._seen = seen          # touched, same bytes
+                else:                          # could not be written: try again in a minute, not at once
+                    self._looked = now + 60.0
                 return None
             return store.source_changes(before.get("sources", {}), self._index.manifest.get("sources", {}))
 

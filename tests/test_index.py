@@ -82,7 +82,12 @@ def test_rebuild_when_a_seed_changes(small, caplog, change):
         assert "004_2c5c9944de878b35" in docs
     else:
         assert docs == {SMALL[0][:-4]}
-    assert len(list(idx.glob("gen-*"))) == 1, "old generations are cleaned up"
+    gens = sorted(g.name for g in idx.glob("gen-*"))
+    assert len(gens) == 2 and ix.manifest["generation"] in gens, "the one before stays (a reader may hold it)"
+    index_mod.build(seeds, idx)
+    assert len(list(idx.glob("gen-*"))) == 2 and ix.manifest["generation"] in {g.name for g in idx.glob("gen-*")}
+    index_mod.build(seeds, idx)
+    assert ix.manifest["generation"] not in {g.name for g in idx.glob("gen-*")}, "older ones are cleaned up"
 
 
 @pytest.mark.parametrize("victim", ["chunks.jsonl", "dense.faiss", "bm25.jsonl", "sentences.npy", "manifest.json"])

@@ -31,12 +31,12 @@ def _all_cores():
 
 
 class DenseIndex:
-    """Cosine search over normalised vectors, with `index`, `search`, `save`, `load`.
+    """Cosine search over normalised vectors, with `index`, `search`, `to_bytes`, `from_bytes`.
 
     Exact (faiss IndexFlatIP) below `settings.ann_threshold` vectors; above it an
     approximate HNSW graph (Malkov & Yashunin 2018; faiss IndexHNSWFlat, inner
     product), whose recall@10 against exact search `qa bench` reports. Both are
-    persisted with faiss.write_index, and `load` takes whichever was saved.
+    serialized by faiss (`to_bytes`), and `from_bytes` takes whichever was saved.
     """
 
     def __init__(self, dim: int, settings: Settings = DEFAULT):
@@ -89,12 +89,14 @@ class DenseIndex:
     def vectors(self) -> np.ndarray:
         return self.faiss.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
 
-    def save(self, path: Path) -> None:
-        faiss.write_index(self.faiss, str(path))
+    def to_bytes(self) -> bytes:
+        """The faiss index serialized (what `qa.store` writes, all or nothing)."""
+        return faiss.serialize_index(self.faiss).tobytes()
 
     @classmethod
-    def load(cls, path: Path, settings: Settings = DEFAULT) -> "DenseIndex":
-        idx = faiss.read_index(str(path))
+    def from_bytes(cls, data: bytes, settings: Settings = DEFAULT) -> "DenseIndex":
+        """The index `to_bytes` wrote (the caller checked the bytes' sha256 first)."""
+        idx = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         out = cls(idx.d, settings)
         out.faiss = idx
         return out

@@ -33,6 +33,7 @@ class Index:
         self.seeds_dir = Path(seeds_dir)
         self.tokens = tokens                     # each chunk's BM25 tokens, when kept (a rebuild reuses them)
         self.text_keys: list[str] | None = None  # sha256 of each chunk's, then each sentence's text, when known
+        self.write_error: str | None = None     # set when a rebuild could not be written and this one serves
         self._aligners: dict[str, Aligner] = {}
 
     def aligner(self, doc_id: str) -> Aligner:

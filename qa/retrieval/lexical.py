@@ -77,24 +77,26 @@ class BM25:
         hit = np.flatnonzero(s > 0)
         if hit.size == 0:
             return []
-        k = min(k, hit.size)
-        top = hit[np.argpartition(-s[hit], k - 1)[:k]] if k < hit.size else hit
-        top = top[np.lexsort((top, -s[top]))]
+        if k < hit.size:        # keep every doc tied with the k-th: argpartition picks any of them
+            hit = hit[s[hit] >= -np.partition(-s[hit], k - 1)[k - 1]]
+        top = hit[np.lexsort((hit, -s[hit]))][:k]
         return [(int(d), float(s[d])) for d in top]
 
-    def save(self, path: Path, corpus_tokens: list[list[str]]) -> None:
-        """Store the tokens (one JSON list a line) and parameters; the postings are rebuilt on load."""
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(json.dumps({"k1": self.k1, "b": self.b, "n_docs": self.n_docs}) + "\n")
-            for toks in corpus_tokens:
-                f.write(json.dumps(toks, ensure_ascii=False) + "\n")
+    def to_bytes(self, corpus_tokens: list[list[str]]) -> bytes:
+        """The parameters, then the tokens (one JSON list a line); postings are rebuilt on load."""
+        head = json.dumps({"k1": self.k1, "b": self.b, "n_docs": self.n_docs}) + "\n"
+        return (head + "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in corpus_tokens)).encode("utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> tuple["BM25", list[list[str]]]:
-        with open(path, encoding="utf-8") as f:
-            head = json.loads(f.readline())
-            tokens = [json.loads(line) for line in f]
-        if len(tokens) != head["n_docs"]:
-            raise ValueError(f"{path.name}: expected {head['n_docs']} token lists, found {len(tokens)}")
+    def from_bytes(cls, data: bytes) -> tuple["BM25", list[list[str]]]:
+        """What `to_bytes` wrote: (BM25, tokens); ValueError when the token lists are not all there."""
+        lines = [x for x in data.decode("utf-8").split("\n") if x]   # not splitlines(): U+2028 in a token
+        head = json.loads(lines[0]) if lines else {}
+        tokens = [json.loads(line) for line in lines[1:]]
+        if not isinstance(head, dict) or len(tokens) != head.get("n_docs"):
+            raise ValueError(f"bm25: expected {head.get('n_docs') if isinstance(head, dict) else '?'} token lists, "
+                             f"found {len(tokens)}")
+        if not all(isinstance(t, list) and all(isinstance(x, str) for x in t) for t in tokens):
+            raise ValueError("bm25: a token list is not a list of strings")
         return cls(head["k1"], head["b"]).index(tokens), tokens
 

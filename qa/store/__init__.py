@@ -2,6 +2,7 @@
 
 - `build.py`: `build` (read, chunk, tokenize, embed, persist) and `open_index` (load or build)
 - `persist.py`: the on-disk layout (manifest, generations, atomic swap), `load`, `stale_reason`
+- `files.py`: each file written all or nothing, read back checked; one writer per index folder
 """
 from .build import build, open_index
 from .persist import folder_signature, load, source_changes, source_hashes, stale_reason, up_to_date

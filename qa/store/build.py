@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from ..config import DEFAULT, FORMAT_VERSION, Settings
-from ..errors import IndexCorruptError
+from ..errors import IndexCorruptError, IndexWriteError
 from ..ingest.align import Aligner
 from ..ingest.chunking import chunk_article
 from ..ingest.read import read_folder
@@ -24,6 +25,7 @@ from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
 from ..text import tokenize
 from ..types import Chunk
+from .files import writer_lock
 from .persist import load, persist, source_state, staleness, update_manifest
 from .reuse import Previous
 
@@ -154,19 +156,44 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
                loaded: Index | None = None) -> Index:
     """Load the index, or build it when it is missing, stale or corrupt (saying why); a stale
     index lends the rebuild what did not change. `loaded` is the index this process already
-    holds: still current, it is returned as it is; stale, it lends its parts without a reload."""
+    holds: still current, it is returned as it is; stale, it lends its parts without a reload.
+    One process builds at a time (the others wait, then load what it built). When the folder
+    cannot be written (read-only, full), the index as it was keeps answering, its `write_error`
+    saying why; with no index to fall back on, IndexWriteError."""
     reason, state = staleness(seeds_dir, index_dir, settings)
     if reason is None and _current(loaded, index_dir, settings):
         _note_reader(loaded, Path(index_dir))
         return loaded
     if reason is None:
         try:
-            index = load(seeds_dir, index_dir, settings)
+            return _loaded(seeds_dir, index_dir, settings)
         except IndexCorruptError as e:
             reason = str(e)
-        else:
-            _note_reader(index, Path(index_dir))
-            return index
-    log.warning("building the index in %s: %s", index_dir, reason)
-    previous = _previous(seeds_dir, index_dir, settings, loaded)
-    return build(seeds_dir, index_dir, settings, progress, previous, state if previous is not None else None)
+    previous = None
+    try:
+        with writer_lock(index_dir) as waited:
+            if waited:                 # another process built while this one waited: look again
+                reason, state = staleness(seeds_dir, index_dir, settings)
+                if reason is None:
+                    try:
+                        return _loaded(seeds_dir, index_dir, settings)
+                    except IndexCorruptError as e:
+                        reason = str(e)
+            log.warning("building the index in %s: %s", index_dir, reason)
+            previous = _previous(seeds_dir, index_dir, settings, loaded)
+            return build(seeds_dir, index_dir, settings, progress, previous, state if previous is not None else None)
+    except OSError as e:
+        why = f"cannot write the index in {index_dir} ({os.strerror(e.errno) if e.errno else e})"
+        if previous is None:
+            previous = _previous(seeds_dir, index_dir, settings, loaded)
+        if previous is None:
+            raise IndexWriteError(f"{why}; nothing was changed") from e
+        log.warning("%s; answering from the index as it was, without the latest changes", why)
+        previous.write_error = why
+        return previous
+
+
+def _loaded(seeds_dir: Path, index_dir: Path, settings: Settings) -> Index:
+    index = load(seeds_dir, index_dir, settings)
+    _note_reader(index, Path(index_dir))
+    return index

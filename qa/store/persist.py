@@ -8,14 +8,13 @@ Layout of an index folder:
     gen-<id>/dense.faiss     the faiss index of chunk embeddings
     gen-<id>/sentences.npy   sentence embeddings (float32; loaded with allow_pickle=False)
 A build writes a new generation folder, then swaps `manifest.json` with an atomic
-rename, so a reader sees the old index or the new one, never half of one. Nothing
-is pickled. Every file is checked against its size and sha256 in the manifest
-before it is parsed.
+rename, so a reader sees the old index or the new one, never half of one; every file
+is written all or nothing and read back checked (`files.py`). Nothing is pickled.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -32,8 +31,10 @@ from ..ingest.read import article_files, file_key
 from ..retrieval.dense import DenseIndex
 from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
-from ..retrieval.runtime import sha256_file
 from ..types import Article, Chunk, Location
+from .files import fsync_dir, read_checked, sha256_bytes, write_file, writer_lock
+
+INDEX_FILES = ("articles.jsonl", "chunks.jsonl", "sentences.jsonl", "bm25.jsonl", "dense.faiss", "sentences.npy")
 
 
 def source_hashes(seeds_dir: Path, settings: Settings, manifest: dict | None = None) -> dict[str, str]:
@@ -96,58 +97,74 @@ def _chunk_record(c: Chunk) -> dict:
 
 
 def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs, folder) -> None:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    """Write a new generation folder (each file all or nothing, `files.py`), then swap the
+    manifest to it. The generation before stays on disk, so a process that read the old manifest
+    a moment ago still finds its files; older ones, and what an interrupted build left, go."""
+    index_dir = Path(index_dir)
+    with writer_lock(index_dir):
+        before = (_read_manifest(index_dir) or {}).get("generation")
         gen = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
         tmp = index_dir / f".tmp-{gen}"
         tmp.mkdir()
+        blobs = {
+            "articles.jsonl": lambda: _lines(_article_record(a, folder) for a in articles),
+            "chunks.jsonl": lambda: _lines(_chunk_record(c) for c in chunks),
+            "sentences.jsonl": lambda: _lines({"doc_id": d, "start": s, "end": e} for d, s, e in sent_spans),
+            "bm25.jsonl": lambda: bm25.to_bytes(tokens),
+            "dense.faiss": dindex.to_bytes,
+            "sentences.npy": lambda: _npy(sent_vecs),
+        }
         try:
-            _write_lines(tmp / "articles.jsonl", (_article_record(a, folder) for a in articles))
-            _write_lines(tmp / "chunks.jsonl", (_chunk_record(c) for c in chunks))
-            _write_lines(tmp / "sentences.jsonl", ({"doc_id": d, "start": s, "end": e} for d, s, e in sent_spans))
-            bm25.save(tmp / "bm25.jsonl", tokens)
-            dindex.save(tmp / "dense.faiss")
-            np.save(tmp / "sentences.npy", sent_vecs, allow_pickle=False)
             files = {}
-            for p in sorted(tmp.iterdir()):
-                with open(p, "rb") as f:
-                    os.fsync(f.fileno())
-                files[p.name] = {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for name, make in blobs.items():
+                data = make()
+                write_file(tmp / name, data)
+                files[name] = {"sha256": sha256_bytes(data), "bytes": len(data)}
+                del data
             os.rename(tmp, index_dir / gen)
+            fsync_dir(index_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         manifest = {**manifest, "generation": gen, "files": files}
-        mtmp = index_dir / f".manifest-{gen}.json"
-        mtmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        with open(mtmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(mtmp, index_dir / "manifest.json")
+        write_file(index_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
         for old in index_dir.iterdir():
-            if old.name != gen and (old.name.startswith("gen-") or old.name.startswith(".tmp-")):
-                shutil.rmtree(old, ignore_errors=True)
+            stray = old.name.startswith((".tmp-", ".manifest")) or old.name.endswith(".part")
+            if stray or old.name.startswith("gen-") and old.name not in (gen, before):
+                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
 
 
 def update_manifest(index_dir: Path, **fields) -> dict:
-    """Rewrite manifest.json with `fields` set (under the build lock, then an atomic rename):
-    for what describes the index without changing its files, such as the reader in use."""
+    """Rewrite manifest.json with `fields` set (under the writer lock, all or nothing): for what
+    describes the index without changing its files, such as the reader in use."""
     index_dir = Path(index_dir)
-    with open(index_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with writer_lock(index_dir):
         manifest = {**json.loads((index_dir / "manifest.json").read_text(encoding="utf-8")), **fields}
-        tmp = index_dir / f".manifest-{uuid.uuid4().hex[:8]}.json"
-        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, index_dir / "manifest.json")
+        write_file(index_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
     return manifest
 
 
-def _write_lines(path: Path, records) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+def _read_manifest(index_dir: Path) -> dict | None:
+    try:
+        m = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+        return m if isinstance(m, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _lines(records) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+
+
+def _split(data: bytes) -> list[str]:
+    """JSON lines; not splitlines(): U+2028 and U+0085 may stand raw inside a JSON string."""
+    return [line for line in data.decode("utf-8").split("\n") if line]
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
 
 
 def stale_reason(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> str | None:
@@ -189,13 +206,8 @@ def source_changes(old: dict[str, str], now: dict[str, str]) -> str | None:
 
 def check_files(index_dir: Path, m: dict) -> None:
     """IndexCorruptError unless every file of the manifest's generation has its size and sha256."""
-    gen = Path(index_dir) / m["generation"]
-    for name, meta in m["files"].items():
-        p = gen / name
-        if not p.exists():
-            raise IndexCorruptError(f"{p} is missing")
-        if p.stat().st_size != meta["bytes"] or sha256_file(p) != meta["sha256"]:
-            raise IndexCorruptError(f"{p} does not match its manifest hash (truncated or edited)")
+    for name in INDEX_FILES:
+        read_checked(Path(index_dir) / m["generation"] / name, m["files"].get(name))
 
 
 def up_to_date(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> dict | None:
@@ -212,29 +224,33 @@ def up_to_date(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -
 
 
 def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Index:
-    """Load a persisted index, checking every file against the manifest's hashes."""
+    """Load a persisted index. Each file is read once and checked against the size and sha256
+    the manifest records before a parser sees its bytes; then the counts of the manifest, the
+    faiss header and the BM25 lists must agree."""
     index_dir = Path(index_dir)
     try:
         m = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
         gen = index_dir / m["generation"]
-        check_files(index_dir, m)
-        records = [json.loads(x) for x in (gen / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-        articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]),
-                               "body": tuple(tuple(b) for b in r["body"])}) for r in records]
+        raw = {name: read_checked(gen / name, m["files"].get(name)) for name in INDEX_FILES}
+        text = {name: _split(raw[name]) for name in INDEX_FILES if name.endswith(".jsonl")}
+        articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "body": tuple(tuple(b) for b in r["body"])})
+                    for r in map(json.loads, text["articles.jsonl"])]
         chunks = []
-        for line in (gen / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
-            c = json.loads(line)
+        for c in map(json.loads, text["chunks.jsonl"]):
             chunks.append(Chunk(**{**c, "sentences": tuple(tuple(s) for s in c["sentences"]),
                                    "also_in": tuple(Location(**loc) for loc in c["also_in"])}))
-        sent_spans = [(r["doc_id"], r["start"], r["end"]) for r in
-                      map(json.loads, (gen / "sentences.jsonl").read_text(encoding="utf-8").splitlines())]
-        bm25, tokens = BM25.load(gen / "bm25.jsonl")
-        dindex = DenseIndex.load(gen / "dense.faiss")
-        sent_vecs = np.load(gen / "sentences.npy", allow_pickle=False)
+        sent_spans = [(r["doc_id"], r["start"], r["end"]) for r in map(json.loads, text["sentences.jsonl"])]
+        bm25, tokens = BM25.from_bytes(raw["bm25.jsonl"])
+        dindex = DenseIndex.from_bytes(raw["dense.faiss"])
+        sent_vecs = np.load(io.BytesIO(raw["sentences.npy"]), allow_pickle=False)
+        counts, dim = m["counts"], m["model"]["dim"]
     except IndexCorruptError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as e:
         raise IndexCorruptError(f"index at {index_dir} is unreadable: {e}") from e
-    if len(dindex) != len(chunks) or bm25.n_docs != len(chunks) or len(sent_vecs) != len(sent_spans):
-        raise IndexCorruptError(f"index at {index_dir} is inconsistent (chunk counts differ between files)")
+    if not (len(dindex) == bm25.n_docs == len(tokens) == len(chunks) == counts["chunks"]
+            and len(sent_vecs) == len(sent_spans) == counts["sentences"] and dindex.dim == dim
+            and sent_vecs.ndim == 2 and sent_vecs.shape[1] == dim):
+        raise IndexCorruptError(f"index at {index_dir} is inconsistent (the manifest's counts, the faiss header "
+                                f"and the BM25 lists differ)")
     return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, m, seeds_dir, tokens)
