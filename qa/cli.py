@@ -8,12 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
 from .config import PROJECT_ROOT, default_index_dir, default_seeds_dir
-from .errors import QAError
+from .errors import IndexWriteError, QAError
 from .pipeline import Pipeline
 
 
@@ -32,7 +33,13 @@ def cmd_index(args) -> int:
     t = time.perf_counter()
     m = None if args.force else store.up_to_date(p.seeds_dir, p.index_dir, p.settings)
     if m is None:                  # nothing parsed for an unchanged folder; else build or reload
-        ix = store.build(p.seeds_dir, p.index_dir, p.settings, progress=True) if args.force else p.index
+        try:
+            ix = store.build(p.seeds_dir, p.index_dir, p.settings, progress=True) if args.force else p.index
+        except OSError as e:
+            why = os.strerror(e.errno) if e.errno else e
+            raise IndexWriteError(f"cannot write the index in {p.index_dir} ({why}); nothing was changed")
+        if ix.write_error:
+            raise IndexWriteError(f"{ix.write_error}; the index there is as it was, without the latest changes")
         m = ix.manifest
     c = m["counts"]
     print(f"index {p.index_dir}: {c['chunks']} chunks from {c['indexed_articles']} articles "
@@ -89,10 +96,20 @@ def cmd_ask(args) -> int:
 
 def cmd_check(args) -> int:
     from .types import Answer
+    cap, raw = 4_000_000, b""          # bytes: an answer is ~10 KB, one of `ask -k 1000` with its passages ~1 MB
     try:
-        data = json.loads(Path(args.answer).read_text(encoding="utf-8"))
-        ans = Answer.from_dict(data)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        with open(args.answer, "rb") as f:
+            raw = f.read(cap + 1)      # never more, whatever the file is (/dev/zero, a pipe)
+        if len(raw) > cap:
+            raise ValueError(f"too large for a qa answer (over {cap:,} bytes)")
+        ans = Answer.from_dict(json.loads(raw.decode("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
+        if isinstance(e, UnicodeDecodeError):
+            e = f"not UTF-8 text ({e})"
+        elif isinstance(e, json.JSONDecodeError):
+            e = f"not JSON ({e})" if raw.strip() else "the file is empty"
+        elif isinstance(e, RecursionError):
+            e = "JSON nested too deeply for a qa answer"
         print(f"qa check: cannot read {args.answer}: {e}", file=sys.stderr)
         return 2
     problems = _pipeline(args).verify(ans)
@@ -122,6 +139,11 @@ def cmd_eval(args) -> int:
 
 def cmd_bench(args) -> int:
     from .measure import bench
+    if args.load:
+        from .measure import bench_load
+        r = bench_load.run(args.seeds or default_seeds_dir(), args.index or default_index_dir(), args.quick)
+        print(json.dumps(r, indent=2) if args.json else bench_load.report(r))
+        return 0
     if args.archive is not None:
         import tempfile
 
@@ -153,8 +175,14 @@ def cmd_train_reader(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """One readable line for a bad command line (not argparse's usage block), exit 2."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m qa", description="Cited answers from a folder of news articles.")
+    ap = _Parser(prog="python -m qa", description="Cited answers from a folder of news articles.")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="build the index (or check that it is up to date)")
@@ -231,6 +259,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--archive", type=int, nargs="?", const=10_000, default=None, metavar="N",
                    help="only the incremental index at archive size: build N articles (default 10000), "
                         "then add, change and remove one")
+    p.add_argument("--load", action="store_true", help="only load: 16 threads asking at once, 20 API clients "
+                   "for 60 s against app.py on 127.0.0.1, and a burst beyond the queue (--quick: a smoke run)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_bench)
     return ap

@@ -158,7 +158,8 @@ def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstai
     from the articles it admits only. `abstain=False` answers even when unsure (the eval uses
     it to price abstention)."""
     q, qv, hits, cands = ranked(index, question, k, mode, where)
-    if not cands or (abstain and max(c.confidence for c in cands) < threshold(index)):
+    wordless = not any(ch.isalnum() for ch in q)          # "?!", emoji: nothing asked, nothing to quote
+    if not cands or (abstain and (wordless or max(c.confidence for c in cands) < threshold(index))):
         n = sum(1 for a in index.articles.values()
                 if a.duplicate_of is None and (where is None or where.admits(a.date, a.outlet)))
         scope = f"the {n} articles{' the filter admits' if where else ''}"

@@ -12,15 +12,19 @@ def provenance(item) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def _inert(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
 def _quote_block(text: str) -> str:
     return "\n".join("> " + line if line.strip() else ">" for line in text.strip().split("\n"))
 
 
 def answer_markdown(answer: Answer) -> str:
     """The answer, then its numbered sources with doc id, offsets and the verbatim quote."""
-    out = [f"**Q:** {answer.question}"]
+    out = [f"**Q:** {_inert(answer.question)}"]            # what a user typed never renders as markup
     if answer.searched and answer.searched != answer.question:
-        out.append(f"*(searched for: {answer.searched})*")
+        out.append(f"*(searched for: {_inert(answer.searched)})*")
     out += ["", answer.text, ""]
     if answer.citations:
         out.append("**Sources**")

@@ -62,9 +62,11 @@ def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, 
         raise BadQuestionError("the question must be text")
     if mode not in MODES:
         raise ValueError(f"unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}")
-    try:
+    try:                                    # 8 and 8.0 (a slider) are whole; 2.5, True and inf are not
+        if isinstance(k, bool) or (isinstance(k, float) and not k.is_integer()):
+            raise ValueError
         k = int(k)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"the number of passages must be a whole number from 1 to {MAX_K}") from None
     if not 1 <= k <= MAX_K:
         raise ValueError(f"the number of passages must be from 1 to {MAX_K}, not {k}")
@@ -142,6 +144,10 @@ def responder(pipeline: Pipeline, exports: str):
             if changed:
                 reply = markup.notice_html(f"The articles folder changed ({changed}); the index was updated "
                                            "before answering.") + reply
+            elif pipeline.index.write_error:
+                reply = markup.notice_html(f"The articles folder changed, but the index could not be updated: "
+                                           f"{pipeline.index.write_error}. This answer comes from the articles "
+                                           "as they were indexed before.") + reply
             js, md = markup.export_files(answer, exports)
         except BadFilterError as e:
             chat.append({"role": "assistant", "content": markup.error_html(str(e), "The date or outlet filter "

@@ -21,6 +21,7 @@ from ..types import Answer, Article, Citation, Hit
 SHOW_QUESTION_CHARS = 400        # a longer question is shown cut, with its length
 CONTEXT_CHARS = 260              # article text shown around a quote when no passage holds it
 _MARKER = re.compile(r"\[(\d+)\]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 CSS = """
 .qa-reply { line-height: 1.55; }
@@ -56,8 +57,9 @@ CSS = """
 
 
 def esc(text: object) -> str:
-    """Text made inert for the page: &, <, >, " and ' escaped."""
-    return html.escape(str(text), quote=True)
+    """Text made inert for the page: &, <, >, " and ' escaped; a lone surrogate (a browser's
+    script can send one, no JSON encoder of Gradio's can send it back) shown as U+FFFD."""
+    return html.escape(_SURROGATE.sub("\ufffd", str(text)), quote=True)
 
 
 def _markers(escaped: str, n: int) -> str:

@@ -36,6 +36,11 @@ def check_question(question, max_chars: int) -> str:
         raise BadQuestionError(f"the question is {len(q):,} characters long; ask in at most {max_chars:,}")
     if "\x00" in q:
         raise BadQuestionError("the question contains a NUL character; send plain text")
+    try:
+        q.encode("utf-8")
+    except UnicodeEncodeError as e:                 # a lone surrogate: the tokenizers cannot take it
+        raise BadQuestionError(f"the question contains {q[e.start]!r}, half of a UTF-16 pair and not a "
+                               "character; send valid Unicode text") from None
     return q
 
 
@@ -80,13 +85,13 @@ def _spelling_buckets(vocab: dict[str, int]) -> dict[tuple[str, int], list[str]]
 
 def check_mode(mode: str) -> str:
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        raise BadQuestionError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     return mode
 
 
 def check_k(k) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
+        raise BadQuestionError(f"k must be a whole number of at least 1, got {k!r}")
     return int(k)
 
 
