@@ -13,6 +13,26 @@ SCHEMA = "qa.answer/2"                      # /2 added date, outlet, author; /1 
 SCHEMAS = ("qa.answer/1", SCHEMA)
 
 
+def shown(value, limit: int = 60) -> str:
+    """`repr(value)`, cut to `limit` characters: what a message quotes of untrusted input."""
+    r = repr(value)
+    return r if len(r) <= limit else r[:limit - 3] + "..."
+
+
+def _record(d, what: str, need: dict) -> dict:
+    """`d` when it is a JSON object holding the fields `need` names, each of exactly the type given
+    (so `true` is not an offset, nor `"12"` or `12.5`); else ValueError naming `what` and the field."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{what} must be a JSON object, not {shown(d)}")
+    for key, kind in need.items():
+        if key not in d:
+            raise ValueError(f"{what} has no {key!r}")
+        if type(d[key]) is not kind:
+            raise ValueError(f"{what}: {key!r} must be {'a whole number' if kind is int else 'text'}, "
+                             f"not {shown(d[key])}")
+    return d
+
+
 @dataclass(frozen=True)
 class Article:
     doc_id: str                      # file name without extension (exports: plus "-<record number>")
@@ -96,11 +116,19 @@ class Citation:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Citation":
-        also = tuple(Location(**loc) for loc in d.get("also_in") or ())
-        return cls(doc_id=d["doc_id"], title=d.get("title", ""), start=int(d["start"]),
-                   end=int(d["end"]), quote=d["quote"], also_in=also, date=d.get("date"),
-                   outlet=d.get("outlet"), author=d.get("author"))
+    def from_dict(cls, d: dict, what: str = "a citation") -> "Citation":
+        """A citation read back from JSON; ValueError (naming `what`) when a field is missing or of the wrong type."""
+        _record(d, what, {"doc_id": str, "start": int, "end": int, "quote": str})
+        also = d.get("also_in") or ()
+        if not isinstance(also, (list, tuple)):
+            raise ValueError(f"{what}: 'also_in' must be a list, not {shown(also)}")
+        locs = []
+        for m, loc in enumerate(also, 1):
+            loc = _record(loc, f"{what}, 'also_in' {m}", {"doc_id": str, "start": int, "end": int})
+            locs.append(Location(loc["doc_id"], loc.get("title", ""), loc["start"], loc["end"]))
+        return cls(doc_id=d["doc_id"], title=d.get("title", ""), start=d["start"], end=d["end"],
+                   quote=d["quote"], also_in=tuple(locs), date=d.get("date"), outlet=d.get("outlet"),
+                   author=d.get("author"))
 
 
 @dataclass(frozen=True)
@@ -124,14 +152,24 @@ class Answer:
         if not isinstance(d, dict) or "citations" not in d:
             raise ValueError("not a qa answer: expected a JSON object with a 'citations' list")
         if d.get("schema", SCHEMA) not in SCHEMAS:
-            raise ValueError(f"unknown answer schema {d.get('schema')!r}: this qa reads {', '.join(SCHEMAS)}")
+            raise ValueError(f"unknown answer schema {shown(d.get('schema'))}: this qa reads {', '.join(SCHEMAS)}")
+        if not isinstance(d["citations"], (list, tuple)):
+            raise ValueError(f"not a qa answer: 'citations' must be a list, not {shown(d['citations'])}")
+        listed = (list, tuple, type(None))
+        for key, kind, name in (("question", str, "text"), ("text", str, "text"), ("searched", str, "text"),
+                                ("mode", str, "text"), ("abstained", bool, "true or false"),
+                                ("notes", listed, "a list"), ("passages", listed, "a list")):
+            if key in d and not isinstance(d[key], kind):
+                raise ValueError(f"the answer's {key!r} must be {name}, not {shown(d[key])}")
+        if not all(isinstance(x, str) for x in d.get("notes") or ()):
+            raise ValueError("the answer's 'notes' must be a list of texts")
         passages = []
-        for p in d.get("passages") or ():
-            p = dict(p)
+        for i, p in enumerate(d.get("passages") or (), 1):
+            p = dict(_record(p, f"passage {i}", {}))
             p["also_in"] = tuple(Location(**loc) for loc in p.get("also_in") or ())
             passages.append(Hit(**p))
         return cls(question=d.get("question", ""), text=d.get("text", ""),
-                   citations=tuple(Citation.from_dict(c) for c in d["citations"]),
+                   citations=tuple(Citation.from_dict(c, f"citation [{n}]") for n, c in enumerate(d["citations"], 1)),
                    abstained=bool(d.get("abstained", False)), searched=d.get("searched", ""),
                    notes=tuple(d.get("notes") or ()), passages=tuple(passages),
                    mode=d.get("mode", "hybrid"))

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from ..config import DEFAULT
+from ..ingest.align import MIN_ALIGNED
 from ..ingest.formats import ExtractorChanged, derive_text
 from ..ingest.read import file_key, uploads_folder
-from ..types import Answer, Citation
+from ..text import words
+from ..types import Answer, Citation, shown
 
-_SAFE_ID = re.compile(r"^[\w.\-]+$")
+_SAFE_ID = re.compile(r"[\w.\-]{1,200}")          # an id the index does not know: a plain file name
+_MARKER = re.compile(r"\[([0-9]+)\]")
 
 
 def merge_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -63,19 +67,35 @@ def verify(answer: Answer, seeds_dir: Path, index=None) -> list[str]:
     """Every problem with the answer's citations; [] when each one holds.
 
     Checks, per citation (and per "also in" location): the article file exists, the
-    offsets are inside it, `text[start:end] == quote`, the file is unchanged since it
-    was indexed, and the span lies in the article's cleaned body, not its boilerplate.
+    offsets are inside it, `text[start:end] == quote` (at an "also in" location: the quote's
+    words, as the duplicate aligner matches them), the file is unchanged since it was indexed,
+    and the span lies in the article's cleaned body, not its boilerplate; and that the text of
+    an answer is its quotes, markers and notes as `compose` wrote them. Each file is read once.
     """
-    problems = []
+    problems, seen = [], {}
+    marked = set(_MARKER.findall(answer.text))
     for n, c in enumerate(answer.citations, 1):
-        problems += _check(f"[{n}]", c.doc_id, c.start, c.end, c.quote, seeds_dir, index)
-        if f"[{n}]" not in answer.text:
+        problems += _check(f"[{n}]", c.doc_id, c.start, c.end, c.quote, seeds_dir, index, seen)
+        if str(n) not in marked:
             problems.append(f"[{n}] has no marker in the answer text")
         for loc in c.also_in:
-            problems += _check(f"[{n}] also in", loc.doc_id, loc.start, loc.end, None, seeds_dir, index)
+            problems += _check(f"[{n}] also in", loc.doc_id, loc.start, loc.end, c.quote, seeds_dir, index, seen,
+                               loose=True)
     if answer.abstained and answer.citations:
         problems.append("the answer abstains but carries citations")
+    elif not answer.abstained and answer.text != compose(list(answer.citations), list(answer.notes)):
+        problems.append("the answer text is not its quotes, [n] markers and notes as qa wrote them (edited?)")
     return problems
+
+
+def _same_words(passage: str, quote: str) -> bool:
+    """True when `passage` holds the quote's words in order, as the duplicate aligner requires
+    (ingest/align.py): at least MIN_ALIGNED of the words of the longer of the two match."""
+    a, b = words(passage), words(quote)
+    need = MIN_ALIGNED * max(len(a), len(b))
+    if min(len(a), len(b)) < need:
+        return False
+    return sum(m.size for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()) >= need
 
 
 def _article_text(doc_id: str, seeds_dir: Path, index) -> tuple[str | None, str]:
@@ -109,23 +129,33 @@ def _article_text(doc_id: str, seeds_dir: Path, index) -> tuple[str | None, str]
         return None, f"cannot read the article ({e})"
 
 
-def _check(label, doc_id, start, end, quote, seeds_dir, index) -> list[str]:
-    if not isinstance(doc_id, str) or not _SAFE_ID.match(doc_id) or doc_id.startswith("."):
-        return [f"{label} {doc_id!r} is not a valid article id"]
-    text, why = _article_text(doc_id, seeds_dir, index)
+def _check(label, doc_id, start, end, quote, seeds_dir, index, seen: dict, loose: bool = False) -> list[str]:
+    """The problems of one cited span; `seen` keeps each article's (text, problem, sha256) for the answer."""
+    known = isinstance(doc_id, str) and index is not None and doc_id in index.articles   # its file is the index's
+    if not known and not (isinstance(doc_id, str) and _SAFE_ID.fullmatch(doc_id) and not doc_id.startswith(".")):
+        return [f"{label} {shown(doc_id)} is not a valid article id"]
+    if doc_id not in seen:
+        try:
+            text, why = _article_text(doc_id, seeds_dir, index)
+        except OSError as e:                          # e.g. a name too long for the file system
+            text, why = None, f"cannot look the article file up ({e.strerror or e})"
+        seen[doc_id] = text, why, None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text, why, sha = seen[doc_id]
     if text is None:
         return [f"{label} {doc_id}: {why}"]
-    if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-        return [f"{label} {doc_id}: offsets {start}:{end} are outside the article (0:{len(text)})"]
+    if not (type(start) is int and type(end) is int and 0 <= start < end <= len(text)):
+        return [f"{label} {doc_id}: offsets {shown(start)}:{shown(end)} are outside the article (0:{len(text)})"]
     problems = []
-    if quote is not None and text[start:end] != quote:
+    if quote is not None and loose and not _same_words(text[start:end], quote):
+        problems.append(f"{label} {doc_id} {start}:{end}: not the quoted passage (the words differ)")
+    elif quote is not None and not loose and text[start:end] != quote:
         problems.append(f"{label} {doc_id} {start}:{end}: the quote differs from the article text there")
     if index is not None:
         art = index.articles.get(doc_id)
         if art is None:
             problems.append(f"{label} {doc_id}: not an article of this index")
         else:
-            if hashlib.sha256(text.encode("utf-8")).hexdigest() != art.sha256:
+            if sha != art.sha256:
                 problems.append(f"{label} {doc_id}: the article changed since it was indexed")
             elif not art.in_body(start, end):
                 problems.append(f"{label} {doc_id} {start}:{end}: outside the article's cleaned body (boilerplate)")
