@@ -43,7 +43,7 @@ def fold(text: str) -> str:
     text = text.lower()
     if text.isascii():
         return text
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", text).lower()     # again: NFKD turns "ℌ", "𝐇" into "H"
     return text if text.isascii() else text.translate(_MARKS)
 
 

@@ -35,11 +35,15 @@ def _pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]
     return out
 
 
+# pysbd crashes (int("\x1f1")) on a list number after these separators, which regex \s matches
+_SEPARATORS = str.maketrans("\x1c\x1d\x1e\x1f", "    ")
+
+
 def sentences(text: str, start: int, end: int, settings: Settings = DEFAULT) -> list[tuple[int, int]]:
     """Sentence spans inside text[start:end], stripped of surrounding whitespace."""
     spans = []
     for ps, pe in _pieces(text, start, end, settings.max_sentence_chars):
-        piece = text[ps:pe]
+        piece = text[ps:pe].translate(_SEPARATORS)      # same length: offsets hold
         pos = 0
         for seg in _segmenter().segment(piece):
             # pysbd's spans can drift on repeated text; locate each sentence ourselves

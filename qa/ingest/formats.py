@@ -103,6 +103,8 @@ def _checked_bytes(path: Path, max_bytes: int) -> bytes:
         raise _Skip(f"unreadable ({e.strerror or e})") from None
     if not data.strip():
         raise _Skip("empty")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise _Skip("not UTF-8 (UTF-16 text); re-save it as UTF-8")
     if b"\x00" in data[:65536]:
         raise _Skip("binary file (contains NUL bytes)")
     return data
