@@ -38,6 +38,16 @@ def _child_cold(seeds: str, index_dir: str, question: str) -> dict:
             "citations": len(ans.citations), "torch_loaded": "torch" in sys.modules}
 
 
+# Started from a small interpreter, so that the peak is the command's own: a child's ru_maxrss
+# keeps the peak of the memory it was forked or vforked with, which from the benchmark's own
+# process (several hundred MB) would be the benchmark's, not the command's.
+_PEAK = ("import os, sys\n"
+         "pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=["
+         "(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0), (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])\n"
+         "_, status, usage = os.wait4(pid, 0)\n"
+         "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n")
+
+
 def bench_cold(seeds: Path, index_dir: Path, question: str, runs: int = 3) -> dict:
     """In-process stages once, then `python -m qa ask` as a user runs it: median wall and peak RSS."""
     import statistics
@@ -48,14 +58,13 @@ def bench_cold(seeds: Path, index_dir: Path, question: str, runs: int = 3) -> di
     walls, peaks = [], []
     for _ in range(runs):
         t = time.perf_counter()
-        with subprocess.Popen([sys.executable, "-m", "qa", "ask", question], env=env, cwd=str(PROJECT_ROOT),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
+        out = subprocess.run([sys.executable, "-S", "-c", _PEAK, sys.executable, "-m", "qa", "ask", question],
+                             env=env, cwd=str(PROJECT_ROOT), capture_output=True, text=True)
         walls.append(time.perf_counter() - t)
-        peaks.append(usage.ru_maxrss / 1024)           # KiB on Linux
+        code, peak_kib = (int(x) for x in out.stdout.split()[-2:])
+        peaks.append(peak_kib / 1024)
     r["cli_ask"] = {"runs": runs, "wall_s_median": statistics.median(walls), "peak_rss_mib_median":
-                    statistics.median(peaks), "exit": proc.returncode}
+                    statistics.median(peaks), "exit": code}
     r["chat_serving_s"] = bench_chat_start(seeds, index_dir)
     return r
 
