@@ -189,3 +189,62 @@ def test_the_checker_names_a_circle_and_a_backward_import(tmp_path):
                                            ("qa.retrieval.search", "retrieval"), ("qa.text", "base")])
 def test_stages_of_known_modules(name, expected):
     assert STAGES[stage(name)][0] == expected
+
+
+UNSAFE_MODULES = {"pickle", "cPickle", "marshal", "shelve", "dill", "cloudpickle", "joblib"}
+
+
+def unsafe_loaders(root: Path, package: str = "qa") -> list[str]:
+    """Every use of a loader that can run code: pickle and its kin, eval/exec, np.load without
+    allow_pickle=False, torch.load without weights_only=True, yaml.load, from_pretrained without
+    use_safetensors=True (a .bin checkpoint is a pickle)."""
+    found = []
+    for name, path in modules(root, package).items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            where = f"{name}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Import):
+                found += [f"{where} imports {a.name}" for a in node.names if a.name.split(".")[0] in UNSAFE_MODULES]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in UNSAFE_MODULES:
+                found.append(f"{where} imports {node.module}")
+            elif isinstance(node, ast.Call):
+                f = node.func
+                called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+                owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else ""
+                kw = {k.arg: k.value for k in node.keywords}
+
+                def is_const(key, value):
+                    return isinstance(kw.get(key), ast.Constant) and kw[key].value is value
+                if isinstance(f, ast.Name) and called in ("eval", "exec"):
+                    found.append(f"{where} calls {called}()")
+                elif called == "load" and owner in ("np", "numpy") and not is_const("allow_pickle", False):
+                    found.append(f"{where} np.load without allow_pickle=False")
+                elif called == "load" and owner == "torch" and not is_const("weights_only", True):
+                    found.append(f"{where} torch.load without weights_only=True")
+                elif called == "load" and owner == "yaml":
+                    found.append(f"{where} yaml.load")
+                elif called == "from_pretrained" and not is_const("use_safetensors", True):
+                    found.append(f"{where} from_pretrained without use_safetensors=True")
+    return found
+
+
+def test_no_loader_that_can_run_code():
+    assert unsafe_loaders(REPO) == []
+
+
+def test_the_unsafe_loader_check_can_fail(tmp_path):
+    pkg = tmp_path / "qa"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "bad.py").write_text("import pickle\nimport numpy as np\nx = np.load('a.npy')\ny = eval('1')\n"
+                                "from transformers import AutoModel\nm = AutoModel.from_pretrained('x')\n")
+    got = unsafe_loaders(tmp_path)
+    assert len(got) == 4 and any("pickle" in g for g in got) and any("eval" in g for g in got)
+
+
+def test_dependency_floors_where_security_fixes_require_them():
+    from importlib.metadata import version
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"gradio>=6.20,' in text
+    major, minor = (int(x) for x in version("gradio").split(".")[:2])
+    assert (major, minor) >= (6, 20)

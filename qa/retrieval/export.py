@@ -43,7 +43,7 @@ def export(out: Path, int8: bool) -> None:
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()
-    model = AutoModel.from_pretrained(str(model_path()), attn_implementation="eager").eval()
+    model = AutoModel.from_pretrained(str(model_path()), attn_implementation="eager", use_safetensors=True).eval()
 
     class Hidden(torch.nn.Module):
         def __init__(self, inner):

@@ -53,7 +53,7 @@ def build(layers: int) -> PooledReader:
     hf_logging.set_verbosity_error()
     torch.manual_seed(0)
     bert = AutoModel.from_pretrained(str(model_path()), num_hidden_layers=layers, attn_implementation="eager",
-                                     add_pooling_layer=False)
+                                     use_safetensors=True, add_pooling_layer=False)
     bert.embeddings.word_embeddings.weight.requires_grad_(False)
     return PooledReader(bert)
 
