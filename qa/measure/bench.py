@@ -7,7 +7,7 @@ baseline ran in the same run on the same input:
 - warm queries on the seed index: p50/p95/p99 of retrieve per mode, split into
   BM25, query embedding, dense search and fusion, and of `ask` (answer selection
   = ask minus a k=8 retrieve of the same question), with the reader and, on the
-  same index in the same run, without it;
+  same index in the same run, without it and reading twice as many candidates;
 - cold start: a fresh process from `import qa` to the first answer, index on disk;
 - scale: synthetic corpora grown from the SQuAD dev articles (or the seeds when
   ../shared/eval is absent): each chunk is three sentences drawn at random from
@@ -135,15 +135,18 @@ def bench_queries(pipeline, questions: list[str], repeats: int) -> dict:
     out["ask"] = {"total": stats(total), "retrieve_k8": stats(retr), "answer_selection": stats(select)}
     # the same questions on the same index with the reader off: before and after in one run
     from ..answering.answer import answer
-    plain = copy.copy(ix)
-    plain.settings = replace(ix.settings, reader="")
-    bare = []
-    for _ in range(repeats):
-        for q in questions:
-            t = time.perf_counter()
-            answer(plain, q)
-            bare.append(time.perf_counter() - t)
-    out["ask"]["total_without_reader"] = stats(bare)
+    variants = {"total_without_reader": replace(ix.settings, reader=""),      # and reading twice as many
+                "total_reading_2x_candidates": replace(ix.settings, reader_candidates=2 * ix.settings.reader_candidates)}
+    for name, settings in variants.items():
+        other, times = copy.copy(ix), []
+        other.settings = settings
+        answer(other, questions[0])
+        for _ in range(repeats):
+            for q in questions:
+                t = time.perf_counter()
+                answer(other, q)
+                times.append(time.perf_counter() - t)
+        out["ask"][name] = stats(times)
     return out
 
 
