@@ -12,20 +12,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
-from ..config import PROJECT_ROOT
+from . import common
 from .common import stats
 
 TIMEOUT_S = 120.0            # a request that takes longer than this counts as hung
@@ -155,36 +149,6 @@ def pid_rss_mb(pid: int) -> float:
         return 0.0
 
 
-@contextmanager
-def serving(seeds: Path, index_dir: Path, ready_s: float = 240.0):
-    """app.py on a free 127.0.0.1 port over `seeds`; yields (url, pid); stopped by its PID."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "QA_SEEDS": str(seeds), "QA_INDEX": str(index_dir)}
-    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port)], env=env,
-                            cwd=str(PROJECT_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url, t = f"http://127.0.0.1:{port}", time.monotonic()
-    try:
-        while True:
-            if proc.poll() is not None or time.monotonic() - t > ready_s:
-                raise RuntimeError(f"app.py did not start serving on {url} (exit {proc.poll()})")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        yield url, proc.pid
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 def run(seeds: Path, index_dir: Path, quick: bool = False) -> dict:
     """The load bench: threads in this process, then clients against app.py (quick: a smoke run)."""
     from ..pipeline import Pipeline
@@ -192,7 +156,7 @@ def run(seeds: Path, index_dir: Path, quick: bool = False) -> dict:
     questions = list(dict.fromkeys(seed_questions()))
     pipeline = Pipeline(seeds, index_dir)
     out = {"threads": threads(pipeline, questions[:8] if quick else questions, 16, 48 if quick else 500)}
-    with serving(seeds, index_dir) as (url, pid):
+    with common.serving(seeds, index_dir) as (url, pid):
         start = pid_rss_mb(pid)
         out["api"] = api(url, questions[:6] if quick else questions, 20, 8.0 if quick else 60.0, 40)
         out["api"].update(rss_mb_start=start, rss_mb_end=pid_rss_mb(pid))

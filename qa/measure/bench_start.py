@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from ..config import PROJECT_ROOT
-from .common import child
+from .common import child, serving
 
 
 def _child_cold(seeds: str, index_dir: str, question: str) -> dict:
@@ -71,32 +71,12 @@ def bench_cold(seeds: Path, index_dir: Path, question: str, runs: int = 3) -> di
 
 def bench_chat_start(seeds: Path, index_dir: Path, limit_s: float = 60) -> float | None:
     """Seconds from starting `app.py` on a free loopback port until it answers HTTP; it is then stopped."""
-    import signal
-    import socket
-    import urllib.request
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "QA_SEEDS": str(seeds), "QA_INDEX": str(index_dir)}
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port)], env=env,
-                            cwd=str(PROJECT_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while time.perf_counter() - t < limit_s and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as resp:
-                    if resp.status == 200:
-                        return time.perf_counter() - t
-            except OSError:
-                time.sleep(0.05)
+        with serving(seeds, index_dir, limit_s):
+            return time.perf_counter() - t
+    except RuntimeError:
         return None
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 if __name__ == "__main__":           # a child process of the benchmark: name, result file, arguments

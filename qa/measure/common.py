@@ -1,13 +1,18 @@
-"""What the measurements share: where the SQuAD data is, the seed questions, percentiles, peak RSS."""
+"""What the measurements share: where the SQuAD data is, the seed questions, percentiles, peak RSS,
+and app.py served on a loopback port (stopped by its PID)."""
 from __future__ import annotations
 
 import json
 import os
 import resource
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +65,33 @@ def child(module: str, name: str, *args: str, timeout: float = 3600) -> dict:
         if out.returncode != 0 or not result.exists():
             raise RuntimeError(f"bench child {name} failed: {out.stderr.strip()[-800:]}")
         return {**json.loads(result.read_text(encoding="utf-8")), "wall_s": wall}
+
+
+@contextmanager
+def serving(seeds: Path, index_dir: Path, ready_s: float = 240.0):
+    """app.py on a free 127.0.0.1 port over `seeds`; yields (url, pid); stopped by its PID."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "QA_SEEDS": str(seeds), "QA_INDEX": str(index_dir)}
+    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port)], env=env,
+                            cwd=str(PROJECT_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url, t = f"http://127.0.0.1:{port}", time.monotonic()
+    try:
+        while True:
+            if proc.poll() is not None or time.monotonic() - t > ready_s:
+                raise RuntimeError(f"app.py did not start serving on {url} (exit {proc.poll()})")
+            try:
+                with urllib.request.urlopen(url + "/", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        yield url, proc.pid
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
