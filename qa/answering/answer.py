@@ -158,7 +158,7 @@ def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstai
     from the articles it admits only. `abstain=False` answers even when unsure (the eval uses
     it to price abstention)."""
     q, qv, hits, cands = ranked(index, question, k, mode, where)
-    wordless = not any(ch.isalnum() for ch in q)          # "?!", emoji: nothing asked, nothing to quote
+    wordless = not tokenize(q)        # "?!", emoji, "the of and": no word to look for, nothing to quote
     if not cands or (abstain and (wordless or max(c.confidence for c in cands) < threshold(index))):
         n = sum(1 for a in index.articles.values()
                 if a.duplicate_of is None and (where is None or where.admits(a.date, a.outlet)))
