@@ -162,6 +162,7 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
     saying why; with no index to fall back on, IndexWriteError."""
     reason, state = staleness(seeds_dir, index_dir, settings)
     if reason is None and _current(loaded, index_dir, settings):
+        loaded.write_error = None          # it serves the folder as it is: nothing is left unwritten
         _note_reader(loaded, Path(index_dir))
         return loaded
     if reason is None:
