@@ -8,7 +8,6 @@ made, and says so when the extractor is no longer the one that indexed it.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from ..config import DEFAULT
 from ..ingest.align import MIN_ALIGNED
 from ..ingest.formats import ExtractorChanged, derive_text
-from ..ingest.read import file_key, uploads_folder
+from ..ingest.read import file_key, sha256_text, uploads_folder
 from ..text import words
 from ..types import Answer, Citation, shown
 
@@ -139,7 +138,7 @@ def _check(label, doc_id, start, end, quote, seeds_dir, index, seen: dict, loose
             text, why = _article_text(doc_id, seeds_dir, index)
         except OSError as e:                          # e.g. a name too long for the file system
             text, why = None, f"cannot look the article file up ({e.strerror or e})"
-        seen[doc_id] = text, why, None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+        seen[doc_id] = text, why, None if text is None else sha256_text(text)
     text, why, sha = seen[doc_id]
     if text is None:
         return [f"{label} {doc_id}: {why}"]

@@ -96,7 +96,5 @@ class BM25:
         if not isinstance(head, dict) or len(tokens) != head.get("n_docs"):
             raise ValueError(f"bm25: expected {head.get('n_docs') if isinstance(head, dict) else '?'} token lists, "
                              f"found {len(tokens)}")
-        if not all(isinstance(t, list) and all(isinstance(x, str) for x in t) for t in tokens):
-            raise ValueError("bm25: a token list is not a list of strings")
         return cls(head["k1"], head["b"]).index(tokens), tokens
 

@@ -231,18 +231,18 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
     try:
         m = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
         gen = index_dir / m["generation"]
-        raw = {name: read_checked(gen / name, m["files"].get(name)) for name in INDEX_FILES}
-        text = {name: _split(raw[name]) for name in INDEX_FILES if name.endswith(".jsonl")}
+        def checked(name: str) -> bytes:           # read and checked one file at a time, parsed, let go
+            return read_checked(gen / name, m["files"].get(name))
         articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "body": tuple(tuple(b) for b in r["body"])})
-                    for r in map(json.loads, text["articles.jsonl"])]
+                    for r in map(json.loads, _split(checked("articles.jsonl")))]
         chunks = []
-        for c in map(json.loads, text["chunks.jsonl"]):
+        for c in map(json.loads, _split(checked("chunks.jsonl"))):
             chunks.append(Chunk(**{**c, "sentences": tuple(tuple(s) for s in c["sentences"]),
                                    "also_in": tuple(Location(**loc) for loc in c["also_in"])}))
-        sent_spans = [(r["doc_id"], r["start"], r["end"]) for r in map(json.loads, text["sentences.jsonl"])]
-        bm25, tokens = BM25.from_bytes(raw["bm25.jsonl"])
-        dindex = DenseIndex.from_bytes(raw["dense.faiss"])
-        sent_vecs = np.load(io.BytesIO(raw["sentences.npy"]), allow_pickle=False)
+        sent_spans = [(r["doc_id"], r["start"], r["end"]) for r in map(json.loads, _split(checked("sentences.jsonl")))]
+        bm25, tokens = BM25.from_bytes(checked("bm25.jsonl"))
+        dindex = DenseIndex.from_bytes(checked("dense.faiss"))
+        sent_vecs = np.load(io.BytesIO(checked("sentences.npy")), allow_pickle=False)
         counts, dim = m["counts"], m["model"]["dim"]
     except IndexCorruptError:
         raise
