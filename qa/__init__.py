@@ -1,8 +1,9 @@
 """qa: cited, extractive answers from a folder of news articles."""
-from .errors import BadFilterError, BadQuestionError, EmptyCorpusError, IndexCorruptError, QAError
+from .errors import BackendError, BadFilterError, BadQuestionError, EmptyCorpusError, IndexCorruptError, QAError
 from .answering.followup import resolve as resolve_followup
 from .pipeline import Pipeline, ask, retrieve, verify
 from .types import Answer, Article, Chunk, Citation, Hit, Location
 
 __all__ = ["retrieve", "ask", "verify", "resolve_followup", "Pipeline", "Answer", "Article", "Chunk",
-           "Citation", "Hit", "Location", "QAError", "BadQuestionError", "BadFilterError", "EmptyCorpusError", "IndexCorruptError"]
+           "Citation", "Hit", "Location", "QAError", "BadQuestionError", "BadFilterError", "EmptyCorpusError", "IndexCorruptError",
+           "BackendError"]

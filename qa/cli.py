@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import PROJECT_ROOT, default_index_dir, default_seeds_dir
+from .config import DEFAULT, PROJECT_ROOT, default_index_dir, default_seeds_dir
 from .errors import IndexWriteError, QAError
 from .pipeline import Pipeline
 
@@ -21,20 +21,32 @@ from .pipeline import Pipeline
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=Path, default=None, help="folder of articles (default: seeds/ or $QA_SEEDS)")
     p.add_argument("--index", type=Path, default=None, help="index folder (default: index/ or $QA_INDEX)")
+    p.add_argument("--backend", choices=["embedded", "milvus"], default=None,
+                   help="where passages are searched (default $QA_BACKEND, else embedded; milvus: $MILVUS_URI)")
 
 
-def _pipeline(args, progress: bool = False) -> Pipeline:
-    return Pipeline(args.seeds or default_seeds_dir(), args.index or default_index_dir(), progress=progress)
+def _pipeline(args, progress: bool = False, engine=None) -> Pipeline:
+    return Pipeline(args.seeds or default_seeds_dir(), args.index or default_index_dir(), progress=progress,
+                    backend=args.backend, engine=engine)
 
 
 def cmd_index(args) -> int:
+    from .store.distributed import InProcess, RayEngine
+    engine = RayEngine(DEFAULT, args.ray or None, progress=True) if args.ray is not None else InProcess(DEFAULT, True)
+    try:
+        return _index(args, _pipeline(args, progress=True, engine=engine if args.ray is not None else None))
+    finally:
+        engine.close()
+
+
+def _index(args, p: Pipeline) -> int:
     from . import store
-    p = _pipeline(args, progress=True)
     t = time.perf_counter()
-    m = None if args.force else store.up_to_date(p.seeds_dir, p.index_dir, p.settings)
-    if m is None:                  # nothing parsed for an unchanged folder; else build or reload
+    plain = args.backend in (None, "embedded") and not os.environ.get("QA_BACKEND") and p.engine is None
+    m = store.up_to_date(p.seeds_dir, p.index_dir, p.settings) if plain and not args.force else None
+    if m is None:                  # nothing parsed for an unchanged folder; else build or reload (and sync)
         try:
-            ix = store.build(p.seeds_dir, p.index_dir, p.settings, progress=True) if args.force else p.index
+            ix = p.rebuild() if args.force else p.index
         except OSError as e:
             why = os.strerror(e.errno) if e.errno else e
             raise IndexWriteError(f"cannot write the index in {p.index_dir} ({why}); nothing was changed")
@@ -52,6 +64,9 @@ def cmd_index(args) -> int:
               f"({inc['articles_rechunked']} articles split into sentences again)")
     for line in m.get("skipped", []):
         print(f"  {line}")
+    if p.synced is not None and (b := p.index.backend).name != "embedded":
+        print(f"  {b.name} collection {b.collection} at {b.uri}: added {p.synced['added']}, "
+              f"removed {p.synced['removed']}, kept {p.synced['kept']} chunks")
     return 0
 
 
@@ -128,7 +143,7 @@ def cmd_eval(args) -> int:
     r = evaluation.run(args.dataset, args.seeds or default_seeds_dir(), args.index or default_index_dir(),
                        args.cache, tuple(m.strip() for m in args.modes.split(",") if m.strip()), args.split,
                        args.limit, args.seed, args.set, answering=not args.retrieval_only, tune=args.tune,
-                       absent=args.absent, fit_abstention=args.fit_abstention)
+                       absent=args.absent, fit_abstention=args.fit_abstention, backend=args.backend)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
@@ -145,21 +160,18 @@ def cmd_bench(args) -> int:
         print(json.dumps(r, indent=2) if args.json else bench_load.report(r))
         return 0
     if args.archive is not None:
-        import tempfile
-
         from .measure import bench_archive
-        if args.archive < 1:
-            raise ValueError(f"--archive {args.archive}: give a number of articles, 1 or more")
-        with tempfile.TemporaryDirectory(prefix="qa-bench-archive-") as tmp:
-            r = bench_archive.bench_archive(args.archive, Path(tmp), args.seeds or default_seeds_dir(),
-                                            lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
+        r = bench_archive.run(args.archive, args.seeds or default_seeds_dir(),
+                              lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
         print(json.dumps(r, indent=2) if args.json else bench_archive.report(r))
         return 0
-    try:
-        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
-    except ValueError:
-        raise ValueError(f"--sizes {args.sizes!r}: give whole numbers separated by commas, e.g. 10000,100000")
-    r = bench.run(args.seeds or default_seeds_dir(), args.index or default_index_dir(), args.quick, sizes)
+    if args.backends is not None:
+        from .measure import bench_backends
+        r = bench_backends.measure(args.backends or None, args.seeds or default_seeds_dir(), args.quick)
+        print(json.dumps(r, indent=2) if args.json else bench_backends.report(r))
+        return 0
+    r = bench.run(args.seeds or default_seeds_dir(), args.index or default_index_dir(), args.quick,
+                  bench.parse_sizes(args.sizes))
     print(json.dumps(r, indent=2) if args.json else bench.report(r))
     return 0
 
@@ -188,6 +200,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build the index (or check that it is up to date)")
     _common(p)
     p.add_argument("--force", action="store_true", help="rebuild even when the index is current")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="chunk and encode on Ray (a local loopback-only runtime, or the cluster at ADDRESS)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("retrieve", help="the passages that best match a question")
@@ -261,6 +275,8 @@ def parser() -> argparse.ArgumentParser:
                         "then add, change and remove one")
     p.add_argument("--load", action="store_true", help="only load: 16 threads asking at once, 20 API clients "
                    "for 60 s against app.py on 127.0.0.1, and a burst beyond the queue (--quick: a smoke run)")
+    p.add_argument("--backends", nargs="?", const="", default=None, metavar="SQUAD_JSON", help="only the embedded "
+                   "and Milvus backends and Ray indexing, on the seeds or a SQuAD file's articles (README: Scaling out)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_bench)
     return ap

@@ -24,3 +24,7 @@ class BadQuestionError(QAError, ValueError):
 
 class BadFilterError(QAError, ValueError):
     """A date or outlet filter that cannot be used (not a date, since after until, not names)."""
+
+
+class BackendError(QAError):
+    """The configured retrieval backend cannot be used (not installed, unreachable, misconfigured)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import store
 from .config import DEFAULT, Settings, default_index_dir, default_seeds_dir
+from .retrieval.backend import configured
 from .retrieval.filters import make_filter
 from .retrieval.index import Index
 from .retrieval.search import check_question, search
@@ -20,7 +21,8 @@ from .types import Answer, Hit
 
 class Pipeline:
     def __init__(self, seeds_dir: Path | str | None = None, index_dir: Path | str | None = None,
-                 settings: Settings = DEFAULT, progress: bool = False):
+                 settings: Settings = DEFAULT, progress: bool = False, backend: str | None = None,
+                 engine=None):
         self.seeds_dir = Path(seeds_dir) if seeds_dir else default_seeds_dir()
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
         self.settings = settings
@@ -29,6 +31,10 @@ class Pipeline:
         self._seen: dict | None = None         # the folder as it looked when the index was opened
         self._looked = 0.0
         self._lock = threading.Lock()
+        self.backend_name = backend            # None: $QA_BACKEND, else the embedded default
+        self._backend = None
+        self.engine = engine                   # what chunks and encodes a build (None: this process)
+        self.synced: dict | None = None        # what the last sync of the backend's copy did
 
     @property
     def index(self) -> Index:
@@ -70,8 +76,25 @@ class Pipeline:
                 return None
             return store.source_changes(before.get("sources", {}), self._index.manifest.get("sources", {}))
 
+    def rebuild(self) -> Index:
+        """Build the index from scratch (`qa index --force`), then bring the backend's copy in step."""
+        with self._lock:
+            self._attach(store.build(self.seeds_dir, self.index_dir, self.settings, self.progress,
+                                     engine=self.engine))
+            return self._open()
+
+    def _attach(self, index: Index) -> Index:
+        """`index`, searched by the configured backend, whose copy is synced to it when it is new."""
+        if self._backend is None:
+            self._backend = configured(self.index_dir, self.settings, self.backend_name)
+        if index.backend is not self._backend:   # a new generation: the backend's copy follows it
+            self.synced = self._backend.sync(index)
+            index.backend = self._backend
+        return index
+
     def _open(self) -> Index:
-        self._index = store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress, self._index)
+        self._index = self._attach(store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress,
+                                                    self._index, self.engine))
         # the folder as the index saw it (taken before reading, so a change during a build shows)
         seen = self._index.manifest.get("source_stats")
         self._seen = seen if seen is not None else store.folder_signature(self.seeds_dir, self.settings)

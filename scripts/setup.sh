@@ -18,12 +18,20 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
 stamp=".venv/.qa-installed"
+extras="${QA_EXTRAS:-dev}"                 # scripts/test.sh adds milvus,scale (the scale-out tests)
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "qa: installing dependencies into .venv (first run: a few minutes)" >&2
+have_sha="" have_extras=""
+[ -f "$stamp" ] && read -r have_sha have_extras < "$stamp" || true
+missing=0
+for e in ${extras//,/ }; do
+  case ",$have_extras," in *",$e,"*) ;; *) missing=1 ;; esac
+done
+if [ "$have_sha" != "$want" ] || [ "$missing" = 1 ]; then
+  [ "$have_sha" = "$want" ] && [ -n "$have_extras" ] && extras="$have_extras,$extras"   # keep what is there
+  echo "qa: installing dependencies into .venv (extras $extras; first run: a few minutes)" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
   # torch first and pinned: an unpinned resolve pulls a multi-GB CUDA build
   .venv/bin/python -m pip install --quiet "torch==2.13.0"
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
-  echo "$want" > "$stamp"
+  .venv/bin/python -m pip install --quiet -e ".[$extras]"
+  echo "$want $extras" > "$stamp"
 fi

@@ -152,6 +152,14 @@ def bench_queries(pipeline, questions: list[str], repeats: int) -> dict:
 
 # ---- the command -----------------------------------------------------------------------------------
 
+def parse_sizes(text: str | None) -> list[int] | None:
+    """`--sizes 10000,100000` as numbers (None: the defaults); ValueError saying what to give."""
+    try:
+        return [int(x) for x in text.split(",")] if text else None
+    except ValueError:
+        raise ValueError(f"--sizes {text!r}: give whole numbers separated by commas, e.g. 10000,100000") from None
+
+
 def run(seeds_dir: Path, index_dir: Path, quick: bool = False, sizes: list[int] | None = None,
         progress: bool = True) -> dict:
     """Every section of the benchmark; `quick` is a smoke run of well under a minute."""

@@ -132,3 +132,12 @@ def report(r: dict) -> str:
                      f"exit {u['exit']}: {' / '.join(x.strip() for x in u['output'])}")
     lines.append(f"peak RSS {r['peak_rss_mb']:.0f} MB (the process that built and updated)")
     return "\n".join(lines)
+
+
+def run(n: int, seeds_dir: Path, say) -> dict:
+    """`qa bench --archive N`: the incremental index at archive size, in a temporary folder."""
+    import tempfile
+    if n < 1:
+        raise ValueError(f"--archive {n}: give a number of articles, 1 or more")
+    with tempfile.TemporaryDirectory(prefix="qa-bench-archive-") as tmp:
+        return bench_archive(n, Path(tmp), seeds_dir, say)

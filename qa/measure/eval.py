@@ -101,6 +101,9 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
         if key == "encoder" and value in ENCODERS:
             changes[key] = value
             continue
+        if key == "milvus_fusion" and value in ("server", "client"):
+            changes[key] = value
+            continue
         if key == "reader":                    # a model folder, or empty for the hand-set scores
             changes[key] = value
             continue
@@ -109,7 +112,7 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
             continue
         if key not in TUNABLE or not value:
             raise ValueError(f"--set {pair!r}: use key=value with key one of {', '.join(TUNABLE + READER_KNOBS)}, "
-                             f"reader=FOLDER (empty: no reader) or encoder={'|'.join(ENCODERS)}")
+                             f"reader=FOLDER (empty: no reader), milvus_fusion=server|client or encoder={'|'.join(ENCODERS)}")
         changes[key] = type(getattr(DEFAULT, key))(float(value)) if key != "rrf_k" else float(value)
     return replace(settings, **changes)
 
@@ -117,7 +120,7 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
 def run(dataset: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None = None,
         modes: tuple[str, ...] = ("bm25", "dense", "hybrid"), split: str = "all", limit: int | None = None,
         seed: int = 0, overrides: list[str] | None = None, answering: bool = True, tune: bool = False,
-        absent: bool = False, fit_abstention: bool = False) -> dict:
+        absent: bool = False, fit_abstention: bool = False, backend: str | None = None) -> dict:
     """`qa eval`: the figures for one question set (or, with `tune`, the fusion grid) as a dict.
     `absent`: the split's own articles are left out of the index (every question unanswerable)."""
     if absent and split not in ("tune", "report"):
@@ -127,8 +130,10 @@ def run(dataset: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | No
         if m not in ("bm25", "dense", "hybrid"):
             raise ValueError(f"--modes: unknown mode {m!r}; use bm25, dense, hybrid")
     qs = sample([q for q in ds.questions if split in ("all", q.split, q.part)], limit, seed)
-    pipeline = Pipeline(ds.seeds_dir, ds.index_dir, settings=with_overrides(DEFAULT, overrides), progress=True)
-    head = {"dataset": ds.name, "split": split, "limit": limit, "seed": seed}
+    pipeline = Pipeline(ds.seeds_dir, ds.index_dir, settings=with_overrides(DEFAULT, overrides), progress=True,
+                        backend=backend)
+    head = {"dataset": ds.name, "split": split, "limit": limit, "seed": seed,
+            "backend": pipeline.index.backend.name}
     if tune:
         from .tuning import GRID, tune as grid_search
         return {**head, "grid": grid_search(pipeline.index, qs, GRID)}
@@ -136,6 +141,8 @@ def run(dataset: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | No
         from .tuning import fit_abstention as fit
         return {**head, "abstention_fit": fit(pipeline, qs)}
     r = {**head, **evaluate(pipeline, qs, list(modes), answering=answering)}
+    if pipeline.index.backend.name == "milvus":
+        r["settings"]["milvus_fusion"] = pipeline.settings.milvus_fusion
     abst = {m: d.pop("abstention") for m, d in r["modes"].items() if "abstention" in d}
     if abst:
         r["abstention"] = abst
@@ -147,7 +154,7 @@ def report(r: dict) -> str:
     def f(x):
         return "     -" if x is None else f"{x:6.3f}"
     lines = [f"{r['dataset']} (split {r['split']}): {r['questions']} questions, {r['answerable']} answerable; "
-             f"index of {r['chunks']} chunks; settings {r['settings']}",
+             f"index of {r['chunks']} chunks ({r.get('backend', 'embedded')} backend); settings {r['settings']}",
              "mode      R@1    R@5   R@20    MRR  first-citation  citations-valid  answered"]
     for m, d in r["modes"].items():
         lines.append(f"{m:7s} {f(d['recall@1'])} {f(d['recall@5'])} {f(d['recall@20'])} {f(d['mrr'])}"

@@ -56,15 +56,21 @@ class Encoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return pooled / np.clip(norms, 1e-12, None)
 
+    def plan(self, unique: list[str]) -> tuple[list, list[list[int]]]:
+        """(encodings, batches): the rows of `unique` run together, by token count. An int8 model
+        quantizes each batch's activations with one scale, so a text's vector depends on its
+        batchmates (cosine ~0.99 across groupings): whoever encodes in parallel runs these batches."""
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(unique)
+        order = sorted(range(len(unique)), key=lambda i: len(encodings[i].ids))
+        return encodings, [order[i:i + self.batch] for i in range(0, len(order), self.batch)]
+
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         unique = list(dict.fromkeys(texts))
         if not unique:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            encodings = self.tokenizer.encode_batch(unique)
-        order = sorted(range(len(unique)), key=lambda i: len(encodings[i].ids))
+        encodings, batches = self.plan(unique)
         out = np.zeros((len(unique), self.dim), dtype=np.float32)
-        batches = [order[i:i + self.batch] for i in range(0, len(order), self.batch)]
         bar = None
         if progress and len(batches) > 1:
             from tqdm import tqdm

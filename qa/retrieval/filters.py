@@ -68,5 +68,10 @@ def chunk_mask(index, flt: Filter | None) -> np.ndarray | None:
     """True for the chunks whose article the filter admits; None when there is no filter."""
     if flt is None:
         return None
-    ok = {d: flt.admits(a.date, a.outlet) for d, a in index.articles.items()}
-    return np.fromiter((ok[c.doc_id] for c in index.chunks), dtype=bool, count=len(index.chunks))
+    held = index.__dict__.setdefault("_masks", {})     # the last few, per loaded index
+    if flt not in held:
+        ok = {d: flt.admits(a.date, a.outlet) for d, a in index.articles.items()}
+        if len(held) >= 8:
+            held.clear()
+        held[flt] = np.fromiter((ok[c.doc_id] for c in index.chunks), dtype=bool, count=len(index.chunks))
+    return held[flt]

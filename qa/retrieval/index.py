@@ -12,6 +12,7 @@ import numpy as np
 from ..config import Settings
 from ..ingest.align import Aligner
 from ..types import Article, Chunk
+from .backend import EMBEDDED, Backend
 from .dense import DenseIndex
 from .lexical import BM25
 
@@ -34,6 +35,7 @@ class Index:
         self.tokens = tokens                     # each chunk's BM25 tokens, when kept (a rebuild reuses them)
         self.text_keys: list[str] | None = None  # sha256 of each chunk's, then each sentence's text, when known
         self.write_error: str | None = None     # set when a rebuild could not be written and this one serves
+        self.backend: Backend = EMBEDDED        # where passages are searched (`backend.py`)
         self._aligners: dict[str, Aligner] = {}
 
     def aligner(self, doc_id: str) -> Aligner:

@@ -108,26 +108,31 @@ def search(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         return []
     k = min(k, n)
     depth = min(n, max(index.settings.candidates, 4 * k))
+    backend = index.backend
     t = time.perf_counter()
-    lexical, semantic = [], []
-    if mode in ("hybrid", "bm25"):
-        lexical = index.bm25.search(expand_spellings(tokenize(q), index.bm25.vocab), depth, mask)
+    lexical, semantic, fused = [], [], None
+    terms = expand_spellings(tokenize(q), index.bm25.vocab) if mode in ("hybrid", "bm25") else []
+    if mode == "bm25" or mode == "hybrid" and not backend.fuses:
+        lexical = backend.bm25(index, terms, depth, where)
     t_bm25 = time.perf_counter()
     if mode in ("hybrid", "dense"):
         if query_vector is None:
             query_vector = encoder.embed([q], index.settings)[0]
         t_embed = time.perf_counter()
-        semantic = index.dense.search(query_vector, depth, mask)
+        if mode == "dense" or not backend.fuses:
+            semantic = backend.dense(index, query_vector, depth, where)
+        else:                                  # one round trip: the backend searches both and fuses
+            fused = backend.hybrid(index, terms, query_vector, depth, where)
     else:
         t_embed = t_bm25
     t_dense = time.perf_counter()
     b_rank = {d: (r, s) for r, (d, s) in enumerate(lexical, start=1)}
     d_rank = {d: (r, s) for r, (d, s) in enumerate(semantic, start=1)}
-    if mode == "hybrid":
+    if fused is None and mode == "hybrid":
         fused = rrf({"bm25": [d for d, _ in lexical], "dense": [d for d, _ in semantic]},
                     {"bm25": index.settings.weight_bm25, "dense": index.settings.weight_dense},
                     index.settings.rrf_k)
-    else:
+    elif fused is None:
         fused = lexical or semantic
     hits = _select(index, fused, b_rank, d_rank, k)
     if timings is not None:

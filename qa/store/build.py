@@ -17,7 +17,6 @@ from pathlib import Path
 from ..config import DEFAULT, FORMAT_VERSION, Settings
 from ..errors import IndexCorruptError, IndexWriteError
 from ..ingest.align import Aligner
-from ..ingest.chunking import chunk_article
 from ..ingest.read import read_folder
 from ..retrieval import encoder
 from ..retrieval.dense import DenseIndex
@@ -25,6 +24,7 @@ from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
 from ..text import tokenize
 from ..types import Chunk
+from .distributed import InProcess
 from .files import writer_lock
 from .persist import load, persist, source_state, staleness, update_manifest
 from .reuse import Previous
@@ -56,10 +56,11 @@ def _note_reader(index: Index, index_dir: Path) -> None:
 
 
 def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False,
-          previous: Index | None = None, state: tuple | None = None) -> Index:
+          previous: Index | None = None, state: tuple | None = None, engine=None) -> Index:
     """Read, clean, chunk, embed and persist; returns the loaded index. With `previous` (the
     index as it was), whatever did not change is taken from it (`reuse.py`); `state` is the
-    folder's (hashes, stats, when looked) when the caller has just worked them out."""
+    folder's (hashes, stats, when looked) when the caller has just worked them out; `engine`
+    chunks and encodes (`distributed.py`: in this process by default, or on Ray)."""
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     t0 = time.perf_counter()
     old = Previous(previous, settings)
@@ -74,15 +75,17 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
     for d in articles:
         if d.duplicate_of is not None:
             copies.setdefault(d.duplicate_of, []).append(d)
+    engine = engine or InProcess(settings, progress)
+    known = {a.doc_id: old.chunks(a, 0) for a in canon}
+    fresh = [a for a in canon if known[a.doc_id] is None]   # only these are split into sentences
+    known.update(zip((a.doc_id for a in fresh), engine.chunk(fresh)))
     chunks: list[Chunk] = []
-    kept = 0
     for a in canon:
         dups = copies.get(a.doc_id, [])
         aligner = Aligner(a, dups) if dups else None
-        pieces = old.chunks(a, len(chunks))
-        kept += pieces is not None
-        for c in pieces if pieces is not None else chunk_article(a, len(chunks), settings):
-            chunks.append(replace(c, also_in=aligner.locate(c.start, c.end) if aligner else ()))
+        for c in known[a.doc_id]:
+            chunks.append(replace(c, chunk_id=len(chunks), also_in=aligner.locate(c.start, c.end) if aligner else ()))
+    kept = len(canon) - len(fresh)
     known_tokens = old.tokens()
     tokens = [known_tokens.get(c.text) or tokenize(c.text) for c in chunks]
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokens)
@@ -95,7 +98,7 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
     # one call: a sentence that is also a whole chunk is encoded once, and batches sort by length;
     # texts encoded before are not encoded again
     every = old.embed([c.text for c in chunks] + [texts[d][s:e] for d, s, e in sent_spans],
-                      lambda todo: encoder.embed(todo, settings, progress))
+                      engine.embed)
     vectors, sent_vecs = every[:len(chunks)], every[len(chunks):]
     t_encoded = time.perf_counter()
     dindex = DenseIndex(encoder.dimension(settings)).index(vectors)
@@ -153,7 +156,7 @@ def _previous(seeds_dir: Path, index_dir: Path, settings: Settings, loaded: Inde
 
 
 def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False,
-               loaded: Index | None = None) -> Index:
+               loaded: Index | None = None, engine=None) -> Index:
     """Load the index, or build it when it is missing, stale or corrupt (saying why); a stale
     index lends the rebuild what did not change. `loaded` is the index this process already
     holds: still current, it is returned as it is; stale, it lends its parts without a reload.
@@ -182,7 +185,8 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
                         reason = str(e)
             log.warning("building the index in %s: %s", index_dir, reason)
             previous = _previous(seeds_dir, index_dir, settings, loaded)
-            return build(seeds_dir, index_dir, settings, progress, previous, state if previous is not None else None)
+            return build(seeds_dir, index_dir, settings, progress, previous, state if previous is not None else None,
+                         engine)
     except OSError as e:
         why = f"cannot write the index in {index_dir} ({os.strerror(e.errno) if e.errno else e})"
         if previous is None:
