@@ -79,9 +79,8 @@ class Pipeline:
     def rebuild(self) -> Index:
         """Build the index from scratch (`qa index --force`), then bring the backend's copy in step."""
         with self._lock:
-            self._attach(store.build(self.seeds_dir, self.index_dir, self.settings, self.progress,
-                                     engine=self.engine))
-            return self._open()
+            return self._open(store.build(self.seeds_dir, self.index_dir, self.settings, self.progress,
+                                          engine=self.engine))
 
     def _attach(self, index: Index) -> Index:
         """`index`, searched by the configured backend, whose copy is synced to it when it is new."""
@@ -92,9 +91,9 @@ class Pipeline:
             index.backend = self._backend
         return index
 
-    def _open(self) -> Index:
-        self._index = self._attach(store.open_index(self.seeds_dir, self.index_dir, self.settings, self.progress,
-                                                    self._index, self.engine))
+    def _open(self, built: Index | None = None) -> Index:
+        self._index = self._attach(built or store.open_index(self.seeds_dir, self.index_dir, self.settings,
+                                                             self.progress, self._index, self.engine))
         # the folder as the index saw it (taken before reading, so a change during a build shows)
         seen = self._index.manifest.get("source_stats")
         self._seen = seen if seen is not None else store.folder_signature(self.seeds_dir, self.settings)

@@ -119,3 +119,15 @@ def test_ray_indexing_is_incremental(ray_run, folder):
     encoded = int(result.stdout.split("encoded ")[1].split()[0])
     assert 1 <= encoded <= 4, result.stdout          # the new article's window and sentences, nothing else
     assert all(loopback(a) for a in seen) and left == []
+
+
+def test_an_up_to_date_index_starts_no_ray(ray_run, folder):
+    """Ray starts only when something is to be split or encoded: not for an unchanged folder, nor for
+    a removed article (after the incremental test, the first run below drops its article)."""
+    ix, env, first, _, _ = ray_run
+    assert first.returncode == 0, first.stderr[-2000:]
+    for _ in range(2):
+        result, seen, left = run_watched(["index", "--ray", "--seeds", str(folder), "--index", str(ix)], env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert seen == set() and left == []
+    assert "up to date: nothing read again, nothing encoded" in result.stdout, result.stdout

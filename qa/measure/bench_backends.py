@@ -83,8 +83,9 @@ def run(folder: Path, questions: list[str], corpus: str, ray: bool = True) -> di
         if ray:
             from ..store.distributed import RayEngine
             log.info("bench: Ray build of the same folder")
-            t = time.perf_counter()
             engine = RayEngine(Pipeline(folder, work / "index").settings)
+            t = time.perf_counter()
+            engine.start()
             start_s = time.perf_counter() - t
             try:
                 out["build_ray"] = {**_timed_build(folder, work / "index-ray", engine), "ray_start_s": start_s}
@@ -149,6 +150,6 @@ def measure(dataset: str | None, seeds_dir: Path, quick: bool = False) -> dict:
     if dataset:
         ds = load_squad(Path(dataset), default_cache())
         qs = [q.question for q in sample([q for q in ds.questions if q.answers], 20 if quick else 200, 0)]
-        return run(ds.seeds_dir, qs, f"{ds.name} ({Path(dataset).name})", ray=not quick)
+        return run(ds.seeds_dir, qs, f"the articles of {ds.name}", ray=not quick)
     qs = seed_questions()
     return run(Path(seeds_dir), qs[:20] if quick else qs, f"the seeds ({seeds_dir})", ray=not quick)

@@ -94,7 +94,16 @@ class RayEngine:
             import ray.data
         except ImportError:
             raise RayError("qa index --ray needs Ray Data: pip install -e '.[scale]'") from None
-        self.ray, self.progress, self.batch = ray, progress, batch
+        self.ray, self.address, self.progress, self.batch = ray, address, progress, batch
+        self.settings, self.actors = settings, actors
+        self.started = False
+
+    def start(self) -> None:
+        """Start the local runtime or join the cluster (on first use: an index that is up to date
+        starts nothing)."""
+        if self.started:
+            return
+        ray, address = self.ray, self.address
         cpus = os.cpu_count() or 1
         try:
             if address is None:
@@ -111,10 +120,11 @@ class RayEngine:
             raise
         except Exception as e:
             raise RayError(f"cannot start Ray{' at ' + address if address else ''}: {e}") from None
+        self.started = True
         total = int(ray.cluster_resources().get("CPU", cpus))
-        self.actors = actors or max(1, total)
+        self.actors = self.actors or max(1, total)
         # each actor's onnxruntime gets its share of the cores, not all of them
-        self.settings = replace(settings, encoder_threads=max(1, total // self.actors))
+        self.settings = replace(self.settings, encoder_threads=max(1, total // self.actors))
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False         # `build` says what it chunks and encodes
         ctx.execution_options.verbose_progress = False
@@ -122,6 +132,7 @@ class RayEngine:
     def chunk(self, articles: list[Article]) -> list[list[Chunk]]:
         if not articles:
             return []
+        self.start()
         rd = self.ray.data
         rows = [{"i": i, "article": json.dumps(asdict(a))} for i, a in enumerate(articles)]
         ds = rd.from_items(rows).map_batches(_chunk_batch, fn_kwargs={"settings": self.settings},
@@ -140,6 +151,7 @@ class RayEngine:
         if not unique:
             return np.zeros((0, here.dim), dtype=np.float32)
         _, groups = here.plan(unique)
+        self.start()
         rd = self.ray.data
         ds = rd.from_items([{"g": g, "texts": json.dumps([unique[i] for i in rows])}
                             for g, rows in enumerate(groups)]).map_batches(
@@ -153,5 +165,6 @@ class RayEngine:
         return np.ascontiguousarray(out[[where[t] for t in texts]])
 
     def close(self) -> None:
-        if self.ray.is_initialized():
+        if self.started and self.ray.is_initialized():
             self.ray.shutdown()
+        self.started = False
