@@ -230,3 +230,13 @@ def test_the_backends_bench_runs_and_reports_agreement(tmp_path):
         assert q["retrieve"]["milvus"]["n"] == q["retrieve"]["embedded"]["n"] == out["questions"]
         assert 0.0 <= q["same_top"] <= q["same_or_overlapping_top"] <= 1.0
     assert out["queries"]["dense"]["same_top"] >= 0.9
+
+
+def test_the_chat_says_when_milvus_cannot_be_reached(folder, tmp_path, monkeypatch):
+    from qa.chat.app import responder
+    monkeypatch.setenv("MILVUS_URI", "http://127.0.0.1:9")          # nothing listens there
+    p = Pipeline(folder, tmp_path / "index", backend="milvus")
+    chat = responder(p, str(tmp_path))("Who is Ruslan Pukhov?", [], [], "hybrid", 8)[0]
+    reply = chat[-1]["content"]
+    assert "The search backend cannot be used." in reply and "Cannot reach Milvus at http://127.0.0.1:9: " in reply
+    assert "Traceback" not in reply and "something went wrong" not in reply

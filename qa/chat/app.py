@@ -28,7 +28,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from ..answering.followup import resolve as resolve_followup  # noqa: E402
-from ..errors import BadFilterError, BadQuestionError  # noqa: E402
+from ..errors import BackendError, BadFilterError, BadQuestionError  # noqa: E402
 from ..pipeline import Pipeline  # noqa: E402
 from ..types import Answer  # noqa: E402
 from . import markup  # noqa: E402
@@ -155,6 +155,10 @@ def responder(pipeline: Pipeline, exports: str):
             return chat, keep, turns, keep, keep, *corpus
         except ValueError as e:                       # BadQuestionError and bad controls
             chat.append({"role": "assistant", "content": markup.error_html(str(e))})
+            return chat, keep, turns, keep, keep, *corpus
+        except BackendError as e:                     # Milvus down or misconfigured: say so
+            chat.append({"role": "assistant", "content": markup.error_html(str(e), "The search backend "
+                                                                                 "cannot be used.")})
             return chat, keep, turns, keep, keep, *corpus
         except Exception:                             # a bug: log it, never show a traceback
             log.exception("answering %r failed", message[:200])

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import weakref
 
 import numpy as np
 
@@ -49,7 +50,12 @@ def _client(uri: str, token: str | None):
     try:
         return MilvusClient(uri=uri, token=token or "", timeout=30)
     except Exception as e:          # pymilvus raises MilvusException or grpc errors: one message
-        raise BackendError(f"cannot reach Milvus at {uri}: {e}") from None
+        raise BackendError(f"cannot reach Milvus at {uri}: {_said(e)}") from None
+
+
+def _said(e: Exception) -> str:
+    """What a pymilvus error says, without its class name and code wrapper."""
+    return str(getattr(e, "message", None) or e)
 
 
 def literal(text: str) -> str:
@@ -86,7 +92,7 @@ class Milvus:
             raise BackendError(f"milvus_fusion must be 'server' or 'client', not {settings.milvus_fusion!r}")
         self.fuses = settings.milvus_fusion == "server"
         self.client = _client(uri, token)
-        self._rows: tuple[int, dict[int, int]] | None = None   # (id of the index, chunk key -> row)
+        self._rows: tuple[weakref.ref, dict[int, int]] | None = None   # (the index, chunk key -> row)
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:
@@ -94,7 +100,7 @@ class Milvus:
         except BackendError:
             raise
         except Exception as e:
-            raise BackendError(f"Milvus at {self.uri} could not {what}: {e}") from None
+            raise BackendError(f"Milvus at {self.uri} could not {what}: {_said(e)}") from None
 
     # -- the collection ----------------------------------------------------------------------
     def _create(self, dim: int) -> None:
@@ -133,9 +139,9 @@ class Milvus:
 
     def _keys(self, index) -> dict[int, int]:
         """Chunk key -> row in index.chunks, worked out once per loaded index."""
-        if self._rows is None or self._rows[0] != id(index):
-            self._rows = (id(index), {chunk_key(c.doc_id, c.start, c.end, c.text): i
-                                      for i, c in enumerate(index.chunks)})
+        if self._rows is None or self._rows[0]() is not index:     # not id(): a freed index's id is reused
+            self._rows = (weakref.ref(index), {chunk_key(c.doc_id, c.start, c.end, c.text): i
+                                               for i, c in enumerate(index.chunks)})
         return self._rows[1]
 
     def sync(self, index, vectors: np.ndarray | None = None) -> dict:
