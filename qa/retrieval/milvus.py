@@ -53,6 +53,11 @@ def _client(uri: str, token: str | None):
         raise BackendError(f"cannot reach Milvus at {uri}: {_said(e)}") from None
 
 
+def _fit(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` of UTF-8 (a Milvus server counts VARCHAR lengths in bytes)."""
+    return text.encode("utf-8", "surrogatepass")[:max_bytes].decode("utf-8", "ignore")
+
+
 def _said(e: Exception) -> str:
     """What a pymilvus error says, without its class name and code wrapper."""
     return str(getattr(e, "message", None) or e)
@@ -172,7 +177,7 @@ class Milvus:
                     toks = tokens[row] if tokens is not None else tokenize(c.text)
                     rows.append({"id": k, "doc_id": c.doc_id, "start": c.start, "end": c.end,
                                  "text": c.text[:MAX_TEXT // 4], "terms": " ".join(toks)[:MAX_TEXT // 4],
-                                 "date": art.date or "", "outlet": (art.outlet or "").lower()[:256],
+                                 "date": art.date or "", "outlet": _fit((art.outlet or "").lower(), 256),
                                  "dense": np.asarray(vectors[row], dtype=np.float32).tolist()})
                 self.client.insert(self.collection, rows)
         if new or gone:       # seal what was written: searches then use the built indexes (milvus-lite
