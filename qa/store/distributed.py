@@ -138,7 +138,7 @@ class RayEngine:
         ds = rd.from_items(rows).map_batches(_chunk_batch, fn_kwargs={"settings": self.settings},
                                              batch_size=8, batch_format="numpy")
         out: list[list[Chunk]] = [[] for _ in articles]
-        for row in ds.take_all():
+        for row in ds.iter_rows():          # streamed, not all held at once
             a = articles[int(row["i"])]
             out[int(row["i"])] = [Chunk(chunk_id=n, doc_id=a.doc_id, start=s, end=e, text=a.text[s:e],
                                         sentences=tuple((x, y) for x, y in spans))
@@ -158,7 +158,7 @@ class RayEngine:
             _Encoder, fn_constructor_kwargs={"settings": self.settings}, batch_size=self.batch,
             compute=rd.ActorPoolStrategy(size=self.actors), batch_format="numpy")
         out = np.zeros((len(unique), here.dim), dtype=np.float32)
-        for row in ds.take_all():
+        for row in ds.iter_rows():          # streamed, not all held at once
             rows = groups[int(row["g"])]
             out[rows] = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(rows), here.dim)
         where = {t: i for i, t in enumerate(unique)}
