@@ -31,12 +31,13 @@ def _pipeline(args, progress: bool = False, engine=None) -> Pipeline:
 
 
 def cmd_index(args) -> int:
-    from .store.distributed import InProcess, RayEngine
-    engine = RayEngine(DEFAULT, args.ray or None, progress=True) if args.ray is not None else InProcess(DEFAULT, True)
+    from .store.distributed import RayEngine
+    engine = RayEngine(DEFAULT, args.ray or None, progress=True) if args.ray is not None else None
     try:
-        return _index(args, _pipeline(args, progress=True, engine=engine if args.ray is not None else None))
+        return _index(args, _pipeline(args, progress=True, engine=engine))
     finally:
-        engine.close()
+        if engine is not None:
+            engine.close()
 
 
 def _index(args, p: Pipeline) -> int:

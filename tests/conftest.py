@@ -31,12 +31,16 @@ def model_cache(tmp_path_factory) -> Path:
     return d
 
 
-@pytest.fixture(scope="session")
-def seeds_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("seeds")
+def copy_seeds(d: Path) -> Path:
+    """`d` holding a copy of the seed articles (a folder a test may change)."""
     for p in SEEDS.glob("*.txt"):
         shutil.copy(p, d / p.name)
     return d
+
+
+@pytest.fixture(scope="session")
+def seeds_dir(tmp_path_factory) -> Path:
+    return copy_seeds(tmp_path_factory.mktemp("seeds"))
 
 
 @pytest.fixture(scope="session")

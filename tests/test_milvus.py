@@ -9,13 +9,12 @@ Skipped when pymilvus or milvus-lite is not installed, except with QA_REQUIRE_SC
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO, SEEDS
+from conftest import REPO, SEEDS, copy_seeds
 
 REQUIRED = os.environ.get("QA_REQUIRE_SCALE") == "1"
 
@@ -54,10 +53,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    d = tmp_path_factory.mktemp("milvus-seeds")
-    for p in SEEDS.glob("*.txt"):
-        shutil.copy(p, d / p.name)
-    return d
+    return copy_seeds(tmp_path_factory.mktemp("milvus-seeds"))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ Skipped when Ray is not installed, except with QA_REQUIRE_SCALE=1 (CI).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPO, SEEDS
+from conftest import REPO, copy_seeds
 
 try:
     import ray  # noqa: F401
@@ -66,10 +65,7 @@ def run_watched(args: list[str], env: dict, timeout: float = 600) -> tuple[subpr
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    d = tmp_path_factory.mktemp("ray-seeds")
-    for p in SEEDS.glob("*.txt"):
-        shutil.copy(p, d / p.name)
-    return d
+    return copy_seeds(tmp_path_factory.mktemp("ray-seeds"))
 
 
 @pytest.fixture(scope="module")

@@ -67,12 +67,17 @@ def child(module: str, name: str, *args: str, timeout: float = 3600) -> dict:
         return {**json.loads(result.read_text(encoding="utf-8")), "wall_s": wall}
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextmanager
 def serving(seeds: Path, index_dir: Path, ready_s: float = 240.0):
     """app.py on a free 127.0.0.1 port over `seeds`; yields (url, pid); stopped by its PID."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "QA_SEEDS": str(seeds), "QA_INDEX": str(index_dir)}
     proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port)], env=env,
                             cwd=str(PROJECT_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

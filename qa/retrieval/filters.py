@@ -68,7 +68,7 @@ def chunk_mask(index, flt: Filter | None) -> np.ndarray | None:
     """True for the chunks whose article the filter admits; None when there is no filter."""
     if flt is None:
         return None
-    held = index.__dict__.setdefault("_masks", {})     # the last few, per loaded index
+    held = index.masks                 # search counts the admitted chunks, then the retrievers use the mask
     if flt not in held:
         ok = {d: flt.admits(a.date, a.outlet) for d, a in index.articles.items()}
         if len(held) >= 8:

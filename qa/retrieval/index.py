@@ -36,6 +36,7 @@ class Index:
         self.text_keys: list[str] | None = None  # sha256 of each chunk's, then each sentence's text, when known
         self.write_error: str | None = None     # set when a rebuild could not be written and this one serves
         self.backend: Backend = EMBEDDED        # where passages are searched (`backend.py`)
+        self.masks: dict = {}                   # filter -> chunk mask, the last few (`filters.chunk_mask`)
         self._aligners: dict[str, Aligner] = {}
 
     def aligner(self, doc_id: str) -> Aligner:

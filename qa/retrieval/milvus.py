@@ -149,13 +149,13 @@ class Milvus:
                                                for i, c in enumerate(index.chunks)})
         return self._rows[1]
 
-    def sync(self, index, vectors: np.ndarray | None = None) -> dict:
-        """Make the collection hold exactly the index's chunks: insert the new ones (with their
-        vectors, from `vectors` or the index's faiss), delete the ones gone; rows whose key is
-        already stored are not sent again."""
-        return self._call("update the collection", self._sync, index, vectors)
+    def sync(self, index) -> dict:
+        """Make the collection hold exactly the index's chunks: insert the new ones (their vectors
+        taken from the index's faiss), delete the ones gone; rows whose key is already stored are
+        not sent again."""
+        return self._call("update the collection", self._sync, index)
 
-    def _sync(self, index, vectors) -> dict:
+    def _sync(self, index) -> dict:
         keys = self._keys(index)
         if not self.client.has_collection(self.collection):
             self._create(index.dense.dim)
@@ -166,8 +166,7 @@ class Milvus:
             self.client.delete(self.collection, ids=gone[i:i + BATCH])
         new = [(k, row) for k, row in keys.items() if k not in stored]
         if new:
-            if vectors is None:
-                vectors = index.dense.vectors()
+            vectors = index.dense.vectors()
             tokens = index.tokens
             for i in range(0, len(new), BATCH):
                 rows = []
