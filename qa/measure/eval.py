@@ -176,7 +176,10 @@ def fit_report(r: dict) -> str:
         return f"  threshold {c['threshold']:.3f}  precision {p}  recall {c['recall']:.3f}  cost {c['cost']:.3f}"
     lines = [f"{r['dataset']} (split {r['split']}): {f['questions']} questions, {f['unanswerable']} unanswerable; "
              f"the highest recall at a cost of at most {f['max_cost']:.2f}:",
-             row(f["chosen"]) if f["chosen"] else "  none", "curve:"]
+             row(f["chosen"]) if f["chosen"] else "  none",
+             f"the highest recall at precision >= 0.80: {f['recall_at_precision_0.80']:.3f}; precision at recall "
+             f"0.50: {'-' if f['precision_at_recall_0.50'] is None else format(f['precision_at_recall_0.50'], '.3f')}",
+             "curve:"]
     return "\n".join(lines + [row(c) for c in f["curve"]])
 
 

@@ -88,5 +88,10 @@ def fit_abstention(pipeline, questions: list[Question], max_cost: float = 0.02, 
                       "recall": right_refusals / n_un, "cost": sum(r for a, r in refused if a) / n_ans})
     ok = [c for c in curve if c["cost"] <= max_cost]
     chosen = max(ok, key=lambda c: (c["recall"], -c["threshold"])) if ok else None
+    # the operating point, read off the whole curve: recall at precision >= 0.80, precision at recall 0.50
+    precise = [c for c in curve if c["precision"] is not None and c["precision"] >= 0.8]
+    half = [c for c in curve if c["recall"] >= 0.5]
     return {"questions": len(rows), "unanswerable": sum(not a for _, a, _ in rows), "max_cost": max_cost,
-            "chosen": chosen, "curve": curve[::max(1, len(curve) // 40)]}
+            "chosen": chosen, "curve": curve[::max(1, len(curve) // 40)],
+            "recall_at_precision_0.80": max((c["recall"] for c in precise), default=0.0),
+            "precision_at_recall_0.50": half[0]["precision"] if half else None}
