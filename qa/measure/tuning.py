@@ -27,7 +27,7 @@ def tune(index, questions: list[Question], grid: dict, progress: bool = True) ->
 
     from tqdm import tqdm
 
-    from ..retrieval.fusion import rrf
+    from ..retrieval.fusion import fuse
     from ..retrieval.lexical import BM25
     from ..retrieval.search import _select, expand_spellings
     from ..text import tokenize
@@ -50,8 +50,7 @@ def tune(index, questions: list[Question], grid: dict, progress: bool = True) ->
         for q, lex, sem in zip(qs, lexical[s.bm25_k1, s.bm25_b], semantic):
             d = max(s.candidates, 4 * DEPTH)
             lex, sem = lex[:d], sem[:d]
-            fused = rrf({"bm25": [i for i, _ in lex], "dense": [i for i, _ in sem]},
-                        {"bm25": s.weight_bm25, "dense": s.weight_dense}, s.rrf_k)
+            fused = fuse(s, lex, sem)
             b = {i: (r, x) for r, (i, x) in enumerate(lex, 1)}
             dd = {i: (r, x) for r, (i, x) in enumerate(sem, 1)}
             ranks.append(retrieval_rank(q, index, _select(index, fused, b, dd, DEPTH)))

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import BackendError
 from .filters import Filter, chunk_mask
-from .fusion import rrf
+from .fusion import fuse
 
 
 Ranked = list[tuple[int, float]]
@@ -55,10 +55,7 @@ class Embedded:
         return index.dense.search(vector, depth, chunk_mask(index, where))
 
     def hybrid(self, index, terms, vector, depth, where):
-        s = index.settings
-        return rrf({"bm25": [d for d, _ in self.bm25(index, terms, depth, where)],
-                    "dense": [d for d, _ in self.dense(index, vector, depth, where)]},
-                   {"bm25": s.weight_bm25, "dense": s.weight_dense}, s.rrf_k)
+        return fuse(index.settings, self.bm25(index, terms, depth, where), self.dense(index, vector, depth, where))
 
 
 EMBEDDED = Embedded()

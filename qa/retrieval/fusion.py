@@ -16,3 +16,9 @@ def rrf(rankings: dict[str, list[int]], weights: dict[str, float] | None = None,
         for rank, d in enumerate(ids, start=1):
             scores[d] = scores.get(d, 0.0) + w / (k + rank)
     return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def fuse(settings, lexical: list[tuple[int, float]], semantic: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The hybrid ranking of a BM25 list and a dense list: `rrf` with the settings' weights and k."""
+    return rrf({"bm25": [d for d, _ in lexical], "dense": [d for d, _ in semantic]},
+               {"bm25": settings.weight_bm25, "dense": settings.weight_dense}, settings.rrf_k)

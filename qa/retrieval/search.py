@@ -19,7 +19,7 @@ from ..text import tokenize
 from ..types import Hit
 from . import encoder
 from .filters import Filter, chunk_mask
-from .fusion import rrf
+from .fusion import fuse
 from .index import Index
 
 MODES = ("hybrid", "bm25", "dense")
@@ -129,9 +129,7 @@ def search(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     b_rank = {d: (r, s) for r, (d, s) in enumerate(lexical, start=1)}
     d_rank = {d: (r, s) for r, (d, s) in enumerate(semantic, start=1)}
     if fused is None and mode == "hybrid":
-        fused = rrf({"bm25": [d for d, _ in lexical], "dense": [d for d, _ in semantic]},
-                    {"bm25": index.settings.weight_bm25, "dense": index.settings.weight_dense},
-                    index.settings.rrf_k)
+        fused = fuse(index.settings, lexical, semantic)
     elif fused is None:
         fused = lexical or semantic
     hits = _select(index, fused, b_rank, d_rank, k)
