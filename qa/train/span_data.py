@@ -1,0 +1,308 @@
+"""Training groups for the span reader, from SQuAD files read where they lie (never copied).
+
+A group is one question and PASSAGES passages, each a run of consecutive
+sentences of one article (across paragraph breaks, as the index reads them),
+sized to fill the reader's room, with the article's title:
+- answerable: one passage that holds the gold answer, the gold sentence at a
+  random place in it (first, or after up to three sentences, so that a lede
+  or a topic sentence often comes before the answer, as in news), and one
+  that does not hold the answer string anywhere: half the time from the same
+  article (seeded at the sentence sharing most question terms outside the
+  gold paragraph), half from another article's best BM25 paragraph;
+- "removed" (a share of the answerable questions): two passages of other
+  articles, as when the article that answers is not indexed;
+- SQuAD v2.0 unanswerable questions (only the v2.0 dev articles that
+  `datasets.tune_part` marks "train"): a passage over the paragraph the
+  question was written against and one of another article, neither answers.
+Groups are built lazily and deterministically from (seed, epoch, question),
+so a resumed run reads the same groups from where it stopped.
+Sentences are split at ., ! or ? followed by white space (a fast stand-in for
+pysbd over 19k paragraphs). The gold answer's targets are its occurrences in
+the gold paragraph (case-sensitive, else ignoring case), every one of them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..answering.span_input import Passage, SpanInput
+from ..measure.datasets import tune_part
+from ..retrieval.lexical import BM25
+from ..text import tokenize
+
+PASSAGES = 2
+_SPLIT = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass
+class Doc:
+    title: str
+    text: str
+    sents: list[tuple[int, int]]          # sentence spans in text
+    para_of: list[int]
+    first: list[int]                      # first sentence of each paragraph, and the end
+    paragraphs: list[tuple[int, int]]
+    ntok: list[int]
+    terms: list[frozenset]
+
+
+@dataclass
+class Group:
+    qid: str
+    question: str
+    answers: tuple[str, ...]
+    kind: str                             # "answer", "removed", "unanswerable"
+    passages: list[Passage]
+    gold: list[list[tuple[int, int]]]     # answer character spans in each passage's text
+
+
+def split(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    out, at = [], s
+    for m in list(_SPLIT.finditer(text, s, e)) + [None]:
+        stop = m.start() if m else e
+        a, b = at, stop
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append((a, b))
+        if m:
+            at = m.end()
+    return out
+
+
+class Corpus:
+    """Documents, their sentences with token counts, and a BM25 over paragraphs for negatives."""
+
+    def __init__(self, documents: list[dict], inputs: SpanInput):
+        self.docs: dict[str, Doc] = {}
+        for d in documents:
+            text, starts = d["text"], d["paragraph_starts"]
+            ends = starts[1:] + [len(text)]
+            sents, para_of, first = [], [], []
+            for p, (s, e) in enumerate(zip(starts, ends)):
+                first.append(len(sents))
+                got = split(text, s, e)
+                sents += got
+                para_of += [p] * len(got)
+            first.append(len(sents))
+            pieces = [text[a:b] for a, b in sents]
+            self.docs[d["id"]] = Doc(d.get("title", d["id"]).replace("_", " "), text, sents, para_of, first,
+                                     list(zip(starts, ends)), inputs.lengths(pieces),
+                                     [frozenset(tokenize(x)) for x in pieces])
+        self.paragraphs = [(did, p) for did, doc in self.docs.items() for p in range(len(doc.paragraphs))]
+        tokens = []
+        for did, p in self.paragraphs:
+            s, e = self.docs[did].paragraphs[p]
+            tokens.append(tokenize(self.docs[did].text[s:e]))
+        self.bm25 = BM25().index(tokens)
+
+    def others(self, question: str, doc_id: str, n: int) -> list[tuple[str, int]]:
+        """The n best paragraphs for the question outside article doc_id."""
+        out = []
+        for row, _ in self.bm25.search(tokenize(question), 4 * n + 8):
+            if self.paragraphs[row][0] != doc_id:
+                out.append(self.paragraphs[row])
+            if len(out) == n:
+                break
+        return out
+
+
+def _holds(text: str, answers) -> bool:
+    low = text.lower()
+    return any(a.strip() and a.strip().lower() in low for a in answers)
+
+
+def window(doc: Doc, seed: int, room: int, before: int) -> tuple[int, int]:
+    """Sentences [a, b) around `seed`: up to `before` sentences before it, then as many after as fit."""
+    a = max(0, seed - before)
+    while a < seed and sum(doc.ntok[a:seed + 1]) > room:
+        a += 1
+    b, used = a, 0
+    while b < len(doc.sents) and (b == a or used + doc.ntok[b] <= room):
+        used += doc.ntok[b]
+        b += 1
+    return a, max(b, seed + 1)
+
+
+def passage(doc: Doc, a: int, b: int) -> tuple[Passage, int]:
+    """The passage of sentences [a, b) and the character offset where it starts in the article."""
+    base, stop = doc.sents[a][0], doc.sents[b - 1][1]
+    spans = tuple((s - base, e - base) for s, e in doc.sents[a:b])
+    return Passage(doc.title, doc.text[base:stop], spans), base
+
+
+def occurrences(doc: Doc, p: int, answer: str) -> list[tuple[int, int]]:
+    s, e = doc.paragraphs[p]
+    region = doc.text[s:e]
+    found = [m.start() for m in re.finditer(re.escape(answer), region)]
+    if not found:
+        found = [m.start() for m in re.finditer(re.escape(answer), region, re.I)]
+    return [(s + f, s + f + len(answer)) for f in found]
+
+
+class Builder:
+    """Groups for questions, one at a time."""
+
+    def __init__(self, corpus: Corpus, inputs: SpanInput, removed_share: float):
+        self.corpus, self.inputs, self.removed_share = corpus, inputs, removed_share
+
+    def _negative_other(self, q: dict, rng: random.Random, room: int, answers) -> Passage | None:
+        paras = self.corpus.others(q["question"], q["doc_id"], 5)
+        rng.shuffle(paras)
+        qt = set(tokenize(q["question"]))
+        for did, p in paras:
+            doc = self.corpus.docs[did]
+            rows = range(doc.first[p], doc.first[p + 1])
+            if not rows:
+                continue
+            seed = max(rows, key=lambda i: (len(qt & doc.terms[i]), rng.random()))
+            a, b = window(doc, seed, room, rng.randint(0, 3))
+            pas, _ = passage(doc, a, b)
+            if not _holds(pas.text, answers):
+                return pas
+        return None
+
+    def _negative_same(self, q: dict, rng: random.Random, room: int, answers) -> Passage | None:
+        doc = self.corpus.docs[q["doc_id"]]
+        qt = set(tokenize(q["question"]))
+        rows = [i for i in range(len(doc.sents)) if doc.para_of[i] != q["paragraph_index"]]
+        rows.sort(key=lambda i: (-len(qt & doc.terms[i]), rng.random()))
+        for seed in rows[:6]:
+            a, b = window(doc, seed, room, rng.randint(0, 3))
+            pas, _ = passage(doc, a, b)
+            if not _holds(pas.text, answers):
+                return pas
+        return None
+
+    def group(self, q: dict, rng: random.Random, unanswerable: bool = False) -> Group | None:
+        doc = self.corpus.docs[q["doc_id"]]
+        answers = tuple(a for a in q.get("answers") or () if a.strip())
+        room = self.inputs.room(q["question"], doc.title)
+        if unanswerable or not answers:
+            p = q["paragraph_index"]
+            qt = set(tokenize(q["question"]))
+            rows = list(range(doc.first[p], doc.first[p + 1])) or [0]
+            seed = max(rows, key=lambda i: (len(qt & doc.terms[i]), rng.random()))
+            own, _ = passage(doc, *window(doc, seed, room, rng.randint(0, 3)))
+            other = self._negative_other(q, rng, room, ())
+            return Group(q["id"], q["question"], (), "unanswerable", [own, other], [[], []]) if other else None
+        if rng.random() < self.removed_share:
+            first = self._negative_other(q, rng, room, answers)
+            second = self._negative_other(q, rng, room, answers)
+            if first is None or second is None:
+                return None
+            return Group(q["id"], q["question"], answers, "removed", [first, second], [[], []])
+        occ = occurrences(doc, q["paragraph_index"], answers[0])
+        inside = [(s, e, i) for s, e in occ for i, (a, b) in enumerate(doc.sents) if a <= s and e <= b]
+        if not inside:
+            return None                              # the answer crosses sentences
+        s0, e0, gold_sentence = rng.choice(inside)
+        a, b = window(doc, gold_sentence, room, rng.choice((0, 0, 1, 2, 3)))
+        pos, base = passage(doc, a, b)
+        spans = [(s - base, e - base) for s, e, i in inside if a <= i < b]
+        neg = (self._negative_same(q, rng, room, answers) if rng.random() < 0.5 else None) \
+            or self._negative_other(q, rng, room, answers)
+        if neg is None:
+            return None
+        pair = [(pos, spans), (neg, [])]
+        rng.shuffle(pair)
+        return Group(q["id"], q["question"], answers, "answer", [p for p, _ in pair], [g for _, g in pair])
+
+
+def load(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def fingerprint(path: Path | None) -> str:
+    if path is None or not Path(path).is_file():
+        return "-"
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+class Stream:
+    """Every training question (SQuAD v1.1 train, then the v2.0 tune-half "train" articles' ones)
+    in a seeded order per epoch; `take(cursor, n)` builds the groups at positions [cursor, cursor+n)."""
+
+    def __init__(self, train: Path, v2: Path | None, inputs: SpanInput, limit: int | None, seed: int,
+                 removed_share: float = 0.1, held_share: int = 40):
+        self.seed = seed
+        data = load(train)
+        rng = random.Random(seed)
+        corpus = Corpus(data["documents"], inputs)
+        doc_ids = sorted(corpus.docs)
+        rng.shuffle(doc_ids)
+        self.held_docs = set(doc_ids[:max(1, len(doc_ids) // held_share)])
+        qs = [q for q in data["questions"] if q["doc_id"] not in self.held_docs]
+        qs = qs[:limit] if limit else qs
+        self.items = [(q, "v1") for q in qs]
+        self.builders = {"v1": Builder(corpus, inputs, removed_share)}
+        self.held = [q for q in data["questions"] if q["doc_id"] in self.held_docs]
+        random.Random(seed + 1).shuffle(self.held)
+        self.amounts = {"train_file": Path(train).name, "train_sha256_16": fingerprint(train),
+                        "train_questions": len(qs), "held_out_articles": len(self.held_docs),
+                        "held_out_questions_available": len(self.held), "removed_share": removed_share}
+        if v2 is not None and Path(v2).is_file():
+            vdata = load(v2)
+            titles = {d["id"]: d.get("title", d["id"]) for d in vdata["documents"]}
+            vdocs = [d for d in vdata["documents"] if tune_part(titles[d["id"]]) == "train"]
+            vqs = [q for q in vdata["questions"] if tune_part(titles[q["doc_id"]]) == "train"]
+            vqs = vqs[:limit] if limit else vqs
+            self.builders["v2"] = Builder(Corpus(vdocs, inputs), inputs, 0.0)
+            self.items += [(q, "v2") for q in vqs]
+            self.amounts.update(v2_file=Path(v2).name, v2_sha256_16=fingerprint(v2), v2_articles=len(vdocs),
+                                v2_unanswerable=sum(not q["answers"] for q in vqs),
+                                v2_answerable=sum(bool(q["answers"]) for q in vqs))
+        self.amounts["questions"] = len(self.items)
+        self._orders: dict[int, list[int]] = {}
+
+    def order(self, epoch: int) -> list[int]:
+        if epoch not in self._orders:
+            idx = list(range(len(self.items)))
+            random.Random(f"{self.seed}:{epoch}").shuffle(idx)
+            self._orders = {epoch: idx}
+        return self._orders[epoch]
+
+    def at(self, position: int) -> Group | None:
+        epoch, i = divmod(position, len(self.items))
+        q, source = self.items[self.order(epoch)[i]]
+        rng = random.Random(f"{self.seed}:{epoch}:{q['id']}")
+        return self.builders[source].group(q, rng)
+
+    def take(self, cursor: int, n: int) -> tuple[list[Group], int]:
+        """n groups from position `cursor` on (questions that make no group are passed over) and the
+        position after the last one read."""
+        out = []
+        while len(out) < n:
+            g = self.at(cursor)
+            cursor += 1
+            if g is not None:
+                out.append(g)
+        return out, cursor
+
+    def held_out(self, n: int, removed: int) -> list[Group]:
+        """Answerable groups from the held-out articles, then `removed` ones, fixed by the seed."""
+        b = self.builders["v1"]
+        out = []
+        for q in self.held:
+            if len(out) >= n:
+                break
+            g = Builder(b.corpus, b.inputs, 0.0).group(q, random.Random(f"held:{q['id']}"))
+            if g is not None:
+                out.append(g)
+        for q in self.held[n:]:
+            if sum(g.kind == "removed" for g in out) >= removed:
+                break
+            g = Builder(b.corpus, b.inputs, 1.0).group(q, random.Random(f"held:{q['id']}"))
+            if g is not None:
+                out.append(g)
+        return out
