@@ -144,11 +144,12 @@ def cmd_eval(args) -> int:
     r = evaluation.run(args.dataset, args.seeds or default_seeds_dir(), args.index or default_index_dir(),
                        args.cache, tuple(m.strip() for m in args.modes.split(",") if m.strip()), args.split,
                        args.limit, args.seed, args.set, answering=not args.retrieval_only, tune=args.tune,
-                       absent=args.absent, fit_abstention=args.fit_abstention, backend=args.backend)
+                       absent=args.absent, fit_abstention=args.fit_abstention, backend=args.backend, stories=args.stories,
+                       tune_reader=args.tune_reader)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
-        print(evaluation.grid_report(r) if args.tune else evaluation.fit_report(r) if args.fit_abstention
+        print(evaluation.grid_report(r) if args.tune or args.tune_reader else evaluation.fit_report(r) if args.fit_abstention
               else evaluation.report(r))
     return 0
 
@@ -242,6 +243,8 @@ def parser() -> argparse.ArgumentParser:
                    help="SQuAD articles by title: even positions of v1.1 dev tune, odd report (default all); "
                         "the tune half is cut in 'train' (a model may learn from it) and 'fit' (thresholds)")
     p.add_argument("--cache", type=Path, default=None, help="where SQuAD articles and their index are kept")
+    p.add_argument("--stories", type=int, default=None,
+                   help="news dev set: stories indexed (default 3000, every story a question names among them; 0: all)")
     p.add_argument("--retrieval-only", action="store_true", help="skip answering (qa.ask)")
     p.add_argument("--absent", action="store_true",
                    help="leave the --split half's articles out of the index: how often qa says 'not in these articles'")
@@ -249,6 +252,8 @@ def parser() -> argparse.ArgumentParser:
                    help="override a setting for this run: rrf_k, weight_bm25, weight_dense, candidates, "
                         "encoder (onnx, onnx-int8, sentence-transformers)")
     p.add_argument("--tune", action="store_true", help="grid-search the fusion settings (hybrid retrieval)")
+    p.add_argument("--tune-reader", action="store_true",
+                   help="grid-search the reader's order (reader_mix, reader_null) on the questions read once")
     p.add_argument("--fit-abstention", action="store_true",
                    help="fit the abstention threshold: highest recall at a cost of at most 2 points")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-SCHEMA = "qa.answer/2"                      # /2 added date, outlet, author; /1 still reads
-SCHEMAS = ("qa.answer/1", SCHEMA)
+SCHEMA = "qa.answer/3"                      # /3 added each citation's answer span; /2 added date, outlet,
+SCHEMAS = ("qa.answer/1", "qa.answer/2", SCHEMA)   # author; the older ones still read
 
 
 def shown(value, limit: int = 60) -> str:
@@ -111,6 +111,9 @@ class Citation:
     date: str | None = None          # the article's publication date, outlet and author, when known
     outlet: str | None = None
     author: str | None = None
+    answer_start: int | None = None  # the exact answer inside the quote, when the reader found one:
+    answer_end: int | None = None    # article offsets like start and end, start <= answer_start < answer_end <= end
+    answer_text: str | None = None   # text[answer_start:answer_end]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -119,6 +122,10 @@ class Citation:
     def from_dict(cls, d: dict, what: str = "a citation") -> "Citation":
         """A citation read back from JSON; ValueError (naming `what`) when a field is missing or of the wrong type."""
         _record(d, what, {"doc_id": str, "start": int, "end": int, "quote": str})
+        for key, kind in (("answer_start", int), ("answer_end", int), ("answer_text", str)):
+            if d.get(key) is not None and type(d[key]) is not kind:
+                raise ValueError(f"{what}: {key!r} must be {'a whole number' if kind is int else 'text'}, "
+                                 f"not {shown(d[key])}")
         also = d.get("also_in") or ()
         if not isinstance(also, (list, tuple)):
             raise ValueError(f"{what}: 'also_in' must be a list, not {shown(also)}")
@@ -128,7 +135,8 @@ class Citation:
             locs.append(Location(loc["doc_id"], loc.get("title", ""), loc["start"], loc["end"]))
         return cls(doc_id=d["doc_id"], title=d.get("title", ""), start=d["start"], end=d["end"],
                    quote=d["quote"], also_in=tuple(locs), date=d.get("date"), outlet=d.get("outlet"),
-                   author=d.get("author"))
+                   author=d.get("author"), answer_start=d.get("answer_start"), answer_end=d.get("answer_end"),
+                   answer_text=d.get("answer_text"))
 
 
 @dataclass(frozen=True)

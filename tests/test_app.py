@@ -164,6 +164,12 @@ def test_chat_answers_with_sources_in_a_browser(page, pipeline):
     marks = reply.locator("mark")
     assert marks.count() == len(expected.citations) >= 3
     assert _flat(marks.first.inner_text()) == _flat(expected.citations[0].quote)
+    spans = reply.locator(".qa-card mark .qa-answer")                    # the exact answer, inside its quote
+    assert spans.count() == sum(c.answer_text is not None for c in expected.citations) >= 1
+    assert _flat(spans.first.inner_text()) == _flat(expected.citations[0].answer_text)
+    lead = reply.locator("p .qa-answer").first                           # and in the answer's own lines
+    assert _flat(lead.inner_text()) == _flat(expected.citations[0].answer_text)
+    assert lead.evaluate("e => getComputedStyle(e).fontWeight") == "700"
     assert "000_d7d3e32efbec5146" in text or "001_c309b08081cb848a" in text
     assert "checked against the article files" in text
 
@@ -309,7 +315,7 @@ def test_api_answer_verifies(server, pipeline):
     client = Client(server, verbose=False)
     data = client.predict(PUTIN, api_name="/ask")
     answer = qa.Answer.from_dict(data)
-    assert data["schema"] == "qa.answer/2" and not answer.abstained
+    assert data["schema"] == "qa.answer/3" and not answer.abstained
     assert pipeline.verify(answer) == []
     assert {c.title for c in answer.citations} == set(TITLES)
     assert [c.to_dict() for c in answer.citations] == [c.to_dict() for c in pipeline.ask(PUTIN).citations]
@@ -349,8 +355,15 @@ def test_reply_html_shows_every_source(pipeline):
     answer = pipeline.ask(PUTIN)
     index = pipeline.index
     html = ui.answer_html(answer, lambda d: index.articles[d].text, pipeline.verify(answer), 8)
+    assert answer.citations[0].answer_text
     for i, c in enumerate(answer.citations, 1):
-        assert f"<mark>{ui.esc(ui.for_display(c.quote))}</mark>" in html
+        if c.answer_text:                                   # the answer span highlighted inside its quote
+            a, b = c.answer_start - c.start, c.answer_end - c.start
+            shown = (f"{ui.esc(ui.for_display(c.quote[:a]))}<span class=\"qa-answer\">"
+                     f"{ui.esc(ui.for_display(c.quote[a:b]))}</span>{ui.esc(ui.for_display(c.quote[b:]))}")
+        else:
+            shown = ui.esc(ui.for_display(c.quote))
+        assert f"<mark>{shown}</mark>" in html
         assert f"characters {c.start:,}–{c.end:,}" in html and f'[{i}]</span>' in html
         for loc in c.also_in:
             assert f"<code>{loc.doc_id}</code>" in html
@@ -386,6 +399,8 @@ def test_exports_are_the_checked_schema_and_markdown(pipeline, tmp_path):
     assert Path(js).name == "qa-why-was-putin-s-visit-cancelled.json"
     markdown = Path(md).read_text(encoding="utf-8")
     assert all(c.quote.split("\n")[0] in markdown for c in answer.citations)
+    assert all(f"the answer: “{' '.join(c.answer_text.split())}” (characters {c.answer_start}–{c.answer_end})"
+               in markdown for c in answer.citations if c.answer_text) and answer.citations[0].answer_text
     out = subprocess.run([sys.executable, "-m", "qa", "check", js, "--seeds", str(pipeline.seeds_dir),
                           "--index", str(pipeline.index_dir)], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -72,11 +72,17 @@ def test_an_export_record_is_cited_and_verifies(archive):
     assert archive.verify(a) == []
 
 
-def test_answer_schema_2_and_old_answers_still_verify(archive):
+def test_answer_schema_3_and_old_answers_still_verify(archive):
     a = archive.ask("Who is Ruslan Pukhov?")
     d = a.to_dict()
-    assert d["schema"] == "qa.answer/2" and d["citations"][0]["outlet"]
-    old = json.loads(json.dumps(d))
+    assert d["schema"] == "qa.answer/3" and d["citations"][0]["outlet"] and d["citations"][0]["answer_text"]
+    two = json.loads(json.dumps(d))
+    two["schema"] = "qa.answer/2"
+    for c in two["citations"]:
+        for key in ("answer_start", "answer_end", "answer_text"):
+            c.pop(key)
+    assert archive.verify(Answer.from_dict(two)) == []
+    old = json.loads(json.dumps(two))
     old["schema"] = "qa.answer/1"
     for c in old["citations"]:
         for key in ("date", "outlet", "author"):

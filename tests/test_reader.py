@@ -25,8 +25,10 @@ def test_the_model_ships_small_int8_and_as_its_card_says():
         assert sha256_file(MODEL / name) == meta["sha256"] and (MODEL / name).stat().st_size == meta["bytes"]
     ops = {n.op_type for n in onnx.load(str(model), load_external_data=False).graph.node}
     assert {"DynamicQuantizeLinear", "MatMulInteger"} <= ops              # int8 weights
-    assert card["command"].startswith("python -m qa train-reader") and card["commit"]
-    assert card["data"]["pairs"] > 0 and card["training"]["steps"] > 0
+    assert card["kind"] == "span" and card["command"].startswith("python -m qa train-reader") and card["commit"]
+    assert card["data"]["questions"] > 0 and card["training"]["steps"] > 0
+    steps = [c["step"] for c in card["curve"]]                           # the learning curve, in order
+    assert steps[0] == 0 and steps == sorted(steps) and steps[-1] == card["training"]["steps"]
     assert (MODEL / "card.md").read_text(encoding="utf-8").count(card["files"]["reader.onnx"]["sha256"]) == 1
 
 
@@ -36,9 +38,13 @@ def test_answers_use_the_reader_and_the_manifest_records_it(pipeline):
     assert m["reader"]["sha256"] == sha256_file(MODEL / "reader.onnx")
     from qa.answering.answer import ranked
     _, _, _, cands = ranked(pipeline.index, "Who is Ruslan Pukhov?")
-    assert 0 < len(cands) <= DEFAULT.reader_candidates
-    assert all(c.read is not None and 0.0 <= c.read <= 1.0 for c in cands)
+    assert cands and all(c.read is not None and 0.0 <= c.read <= 1.0 for c in cands)
     assert [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
+    assert all(c.start <= c.span[0] < c.span[1] <= c.end for c in cands)     # each span inside its sentence
+    answer = pipeline.ask("Who is Ruslan Pukhov?")
+    c = answer.citations[0]
+    text = pipeline.index.articles[c.doc_id].text
+    assert c.start <= c.answer_start < c.answer_end <= c.end and text[c.answer_start:c.answer_end] == c.answer_text
 
 
 def test_a_removed_article_is_not_in_these_articles(tmp_path, questions):

@@ -1,4 +1,5 @@
-"""`qa train-reader` end to end on a small SQuAD-format file made from the seed articles and questions."""
+"""`qa train-reader` end to end on a small SQuAD-format file made from the seed articles and questions:
+a run, its checkpoint, a resumed run, and the model it writes as the answerer loads it."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import QUESTIONS, REPO, SEEDS
-from qa.answering.reader import Reader, ReaderError, context
+from conftest import QUESTIONS, REPO, SEEDS, raw
+from qa.answering.reader import Reader, ReaderError
+from qa.answering.span_input import Passage
 from qa.retrieval.runtime import sha256_file
 
 
@@ -39,33 +41,94 @@ def squad_from_seeds(path):
     return len(questions)
 
 
-def test_train_reader_smoke_run(tmp_path, index):
+def _train(tmp_path, data, *extra, timeout=600):
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "CUDA_VISIBLE_DEVICES": ""}     # tests train on the CPU
+    return subprocess.run([sys.executable, "-m", "qa", "train-reader", "--data", str(data), "--v2", str(tmp_path / "none"),
+                           "--out", str(tmp_path / "reader"), "--checkpoints", str(tmp_path / "ckpt"),
+                           "--batch", "2", "--json", *extra],
+                          capture_output=True, text=True, cwd=str(REPO), env=env, timeout=timeout)
+
+
+def test_train_reader_smoke_run_resume_and_the_model_it_writes(tmp_path, index):
     data = tmp_path / "train.json"
     assert squad_from_seeds(data) >= 20
-    out = tmp_path / "reader"
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-    run = subprocess.run([sys.executable, "-m", "qa", "train-reader", "--data", str(data), "--v2", str(tmp_path / "none"),
-                          "--limit", "200", "--minutes", "0.2", "--out", str(out), "--json"],
-                         capture_output=True, text=True, cwd=str(REPO), env=env, timeout=600)
+    run = _train(tmp_path, data, "--steps", "6", "--minutes", "0.15")
     assert run.returncode == 0, run.stderr[-2000:]
     card = json.loads(run.stdout)
+    out = tmp_path / "reader"
     model = out / "reader.onnx"
     assert model.stat().st_size <= 30_000_000
-    assert card["files"]["reader.onnx"]["sha256"] == sha256_file(model)
+    assert card["kind"] == "span" and card["files"]["reader.onnx"]["sha256"] == sha256_file(model)
     assert json.loads((out / "card.json").read_text())["files"] == card["files"]
-    assert card["training"]["steps"] >= 1 and card["data"]["groups"] >= 10
-    assert "loss" in run.stderr and "training" in run.stderr          # progress and the loss are logged
+    first = card["training"]["steps"]
+    assert first >= 1 and card["data"]["questions"] >= 10 and card["curve"][0]["step"] == 0
+    assert {"sentence_top1", "span_em", "span_f1"} <= set(card["curve"][-1]) and "loss" in run.stderr
+    assert (tmp_path / "ckpt" / "checkpoint.pt").is_file()
+
+    again = _train(tmp_path, data, "--steps", "6", "--minutes", "0.15", "--resume")   # goes on where it stopped
+    assert again.returncode == 0, again.stderr[-2000:]
+    card2 = json.loads(again.stdout)
+    assert "resuming at step" in again.stderr and card2["training"]["steps"] > first
+    assert len(card2["training"]["runs"]) == 2 and card2["curve"][0] == card["curve"][0]
 
     reader = Reader(out, 2)                                            # the loader the answerer uses
-    spans = index.sentence_spans[:12]
-    logits = reader.score("Who is Ruslan Pukhov?", [context(index, *s) for s in spans])
-    assert logits.shape == (12,) and np.isfinite(logits).all()
+    text = raw(SEEDS, "000_d7d3e32efbec5146")
+    spans = [(s, e) for d, s, e in index.sentence_spans if d == "000_d7d3e32efbec5146"][:4]
+    base = spans[0][0]
+    p = Passage("t", text[base:spans[-1][1]], tuple((s - base, e - base) for s, e in spans))
+    got = reader.read("Who is Ruslan Pukhov?", [p])
+    assert len(got) == 1 and {sp.sentence for sp in got[0]} <= set(range(4))
+    for sp in got[0]:
+        s, e = p.sentences[sp.sentence]
+        assert s <= sp.start < sp.end <= e and np.isfinite(sp.score) and np.isfinite(sp.null)
 
     with open(model, "r+b") as f:                                      # a damaged model is refused
         f.seek(model.stat().st_size // 2)
         f.write(b"\x00" * 32)
     with pytest.raises(ReaderError, match="sha256"):
         Reader(out, 2)
+
+
+def test_training_groups_hold_what_they_claim(tmp_path):
+    """Every passage is a verbatim run of whole sentences of its article; an answer group has one
+    passage whose gold spans are the answer, and token targets that cover exactly those words."""
+    from qa.answering.span_input import SpanInput
+    from qa.retrieval.export import model_path
+    from qa.train.reader import batch_arrays
+    from qa.train.span_data import Stream
+    data = tmp_path / "train.json"
+    squad_from_seeds(data)
+    inputs = SpanInput(model_path() / "tokenizer.json")
+    stream = Stream(data, None, inputs, None, seed=3, removed_share=0.3)
+    docs = {d["id"]: d["text"] for d in json.loads(data.read_text())["documents"]}
+    groups, _ = stream.take(0, 12)
+    kinds = {g.kind for g in groups}
+    assert {"answer", "removed"} <= kinds
+    enc, gs, ge = batch_arrays(inputs, groups)
+    row = 0
+    for g in groups:
+        assert len(g.passages) == 2 and sum(bool(x) for x in g.gold) == (1 if g.kind == "answer" else 0)
+        for p, gold in zip(g.passages, g.gold):
+            assert any(p.text in t for t in docs.values())
+            assert all(p.text[a:b].strip() == p.text[a:b] and p.text[a:b] for a, b in p.sentences)
+            for a, b in gold:
+                assert p.text[a:b] in g.answers
+                words = " ".join(p.text[enc.offsets[row, t, 0]:enc.offsets[row, t, 1]]
+                                 for t in range(gs.shape[1]) if gs[row, t] or ge[row, t])
+                assert words and all(w in p.text[a:b] for w in words.split())
+            assert bool(gs[row].any()) == bool(gold) == bool(ge[row].any())
+            if not gold:
+                assert not any(a.lower() in p.text.lower() for a in g.answers)
+            row += 1
+
+
+def test_resume_without_a_checkpoint_says_so_and_starts_again(tmp_path):
+    data = tmp_path / "train.json"
+    squad_from_seeds(data)
+    run = _train(tmp_path, data, "--steps", "2", "--minutes", "0.05", "--resume")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "no checkpoint at" in run.stderr and "starting a new run" in run.stderr
+    assert json.loads(run.stdout)["training"]["steps"] >= 1
 
 
 def test_train_reader_without_data_is_a_clear_error(tmp_path):

@@ -29,9 +29,9 @@ from ..types import Answer
 from .cite import compose, make_citations
 from .facts import dates, same_date
 from .notes import SAME_FACT, disagreements, similar
-from .reader import context, probabilities
 from .reader import load as load_reader
-from .scoring import Candidate, candidates, fits_type, question_type, with_neighbours
+from .reader import probabilities, windows
+from .scoring import Candidate, Scorer, candidates, fits_type, question_type, with_neighbours
 
 # Abstain when the best sentence's confidence (0.6 * dense + 0.4 * lexical) is below this. On the seed
 # questions every answerable one scores >= 0.49 and every unanswerable one <= 0.37. On 1,200 SQuAD v2.0
@@ -55,21 +55,43 @@ def _redundant(index: Index, c: Candidate, chosen: list[Candidate]) -> bool:
     return False
 
 
-def read(index: Index, question: str, cands: list[Candidate]) -> list[Candidate]:
-    """The reader's view of the best first-stage candidates, best first; the rest are dropped.
-    Each read candidate gets `read`, the reader's own probability that it answers, and `score`,
-    its order and confidence: the reader's logit plus `reader_mix` times the first-stage score
-    (logit units). Without a reader (settings.reader == ""), the first stage stands."""
+def read(index: Index, question: str, cands: list[Candidate], qv: np.ndarray) -> list[Candidate]:
+    """The reader's view: passages around the best first-stage sentences are read, and every
+    sentence read gets its best answer span (`span`, `span_score`), `read` (the probability that
+    the span beats its passage's "no answer here") and `score`, its order and confidence: the
+    span score, minus `reader_null` times the passage's no-answer score, plus `reader_mix` times
+    the first-stage score and `reader_type` times how well the sentence holds what the question
+    type asks for (a stated cause for "why", a date for "when": `scoring.fits_type`). Sentences
+    not read are dropped. Without a reader
+    (settings.reader == ""), the first stage stands."""
     reader = load_reader(index.settings)
     if reader is None or not cands:
         return cands
     s = index.settings
-    top = sorted(cands, key=lambda c: -c.first)[:s.reader_candidates]
-    logits = reader.score(question, [context(index, c.doc_id, c.start, c.end) for c in top])
-    for c, logit, p in zip(top, logits, probabilities(logits)):
-        c.read = float(p)
-        c.score = float(logit) + s.reader_mix * c.first + s.reader_dense * c.dense
-    return sorted(top, key=lambda c: -c.score)
+    by_row = {c.row: c for c in cands}
+    seeds = [c.row for c in sorted(cands, key=lambda c: -c.first)]
+    wins = windows(index, reader, question, seeds, s.reader_passages)
+    scorer = None
+    for win, spans in zip(wins, reader.read(question, [w.passage for w in wins])):
+        for sp in spans:
+            row = win.rows[sp.sentence]
+            c = by_row.get(row)
+            if c is None:                       # a sentence the window reached beyond the candidates
+                if scorer is None:
+                    scorer = Scorer(index, question, qv)
+                _, a, b = index.sentence_spans[row]
+                rank = min(x.rank for x in cands if x.doc_id == win.doc_id)     # its article's passage rank
+                c = by_row[row] = scorer.candidate(win.doc_id, a, b, rank)
+            if c.read is None or sp.score - s.reader_null * sp.null > c.span_score - s.reader_null * c.null:
+                c.span = (win.base + sp.start, win.base + sp.end)
+                c.span_score, c.null = sp.score, sp.null
+                c.read = float(probabilities(np.array(sp.score - sp.null))[()])
+    out = [c for c in by_row.values() if c.read is not None]
+    kind = question_type(question)
+    for c in out:
+        c.score = (c.span_score - s.reader_null * c.null + s.reader_mix * c.first
+                   + s.reader_type * fits_type(kind, c.text))
+    return sorted(out, key=lambda c: -c.score)
 
 
 def close_to(index: Index, c: Candidate, best: Candidate) -> bool:
@@ -148,7 +170,7 @@ def ranked(index: Index, question: str, k: int = 8, mode: str = "hybrid", where:
     q = check_question(question, index.settings.max_question_chars)
     qv = encoder.embed([q], index.settings)[0]
     hits = search(index, q, k=k, mode=mode, query_vector=qv, where=where)
-    cands = read(index, q, candidates(index, with_neighbours(index, [h.chunk_id for h in hits]), q, qv))
+    cands = read(index, q, candidates(index, with_neighbours(index, [h.chunk_id for h in hits]), q, qv), qv)
     return q, qv, hits, cands
 
 
@@ -168,7 +190,7 @@ def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstai
         return Answer(question=question, text=text, citations=(), abstained=True, searched=q,
                       passages=tuple(hits[:3]), mode=mode)
     chosen = select(index, cands, question_type(q), q, qv, where)
-    citations = make_citations(index, [(c.doc_id, c.start, c.end) for c in chosen])
+    citations = make_citations(index, [(c.doc_id, c.start, c.end) for c in chosen], [c.span for c in chosen])
     notes = disagreements(index, chosen, citations)
     return Answer(question=question, text=compose(citations, notes), citations=tuple(citations),
                   abstained=False, searched=q, notes=tuple(notes), passages=tuple(hits), mode=mode)

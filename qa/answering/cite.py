@@ -34,22 +34,29 @@ def merge_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
     return out
 
 
-def make_citations(index, spans: list[tuple[str, int, int]]) -> list[Citation]:
+def make_citations(index, spans: list[tuple[str, int, int]],
+                   answers: list[tuple[int, int] | None] | None = None) -> list[Citation]:
     """Citations for (doc_id, start, end) spans in order of importance; adjacent spans of one
-    article merge into one quote, placed where its most important sentence was."""
+    article merge into one quote, placed where its most important sentence was, and carrying
+    that sentence's answer span (`answers`, parallel to `spans`: article offsets or None)."""
     merged: dict[str, list[tuple[int, int]]] = {}
     for doc_id in dict.fromkeys(d for d, _, _ in spans):
         text = index.articles[doc_id].text
         merged[doc_id] = merge_spans(text, [(s, e) for d, s, e in spans if d == doc_id])
     out: list[Citation] = []
-    for doc_id, s, e in spans:
+    for i, (doc_id, s, e) in enumerate(spans):
         ms, me = next((a, b) for a, b in merged[doc_id] if a <= s < b)
         if any(c.doc_id == doc_id and c.start == ms for c in out):
             continue
         art = index.articles[doc_id]
+        span = answers[i] if answers else None
+        if span is not None and not (ms <= span[0] < span[1] <= me):
+            span = None
         out.append(Citation(doc_id=doc_id, title=art.title, start=ms, end=me, quote=art.text[ms:me],
                             also_in=index.aligner(doc_id).locate(ms, me), date=art.date, outlet=art.outlet,
-                            author=art.author))
+                            author=art.author, answer_start=span[0] if span else None,
+                            answer_end=span[1] if span else None,
+                            answer_text=art.text[span[0]:span[1]] if span else None))
     return out
 
 
@@ -74,7 +81,10 @@ def verify(answer: Answer, seeds_dir: Path, index=None) -> list[str]:
     problems, seen = [], {}
     marked = set(_MARKER.findall(answer.text))
     for n, c in enumerate(answer.citations, 1):
-        problems += _check(f"[{n}]", c.doc_id, c.start, c.end, c.quote, seeds_dir, index, seen)
+        found = _check(f"[{n}]", c.doc_id, c.start, c.end, c.quote, seeds_dir, index, seen)
+        problems += found
+        if not found:
+            problems += _check_answer_span(f"[{n}]", c, seen[c.doc_id][0])
         if str(n) not in marked:
             problems.append(f"[{n}] has no marker in the answer text")
         for loc in c.also_in:
@@ -85,6 +95,19 @@ def verify(answer: Answer, seeds_dir: Path, index=None) -> list[str]:
     elif not answer.abstained and answer.text != compose(list(answer.citations), list(answer.notes)):
         problems.append("the answer text is not its quotes, [n] markers and notes as qa wrote them (edited?)")
     return problems
+
+
+def _check_answer_span(label: str, c: Citation, text: str) -> list[str]:
+    """The answer span of a citation whose quote holds: inside the quote, and its text there."""
+    fields = (c.answer_start, c.answer_end, c.answer_text)
+    if all(f is None for f in fields):
+        return []
+    a, b = c.answer_start, c.answer_end
+    if not (type(a) is int and type(b) is int and c.start <= a < b <= c.end):
+        return [f"{label} {c.doc_id}: the answer span {shown(a)}:{shown(b)} is not inside the quote ({c.start}:{c.end})"]
+    if c.answer_text is None or text[a:b] != c.answer_text:
+        return [f"{label} {c.doc_id} {a}:{b}: the answer text differs from the article text there"]
+    return []
 
 
 def _same_words(passage: str, quote: str) -> bool:

@@ -1,19 +1,20 @@
-"""The reader: a cross-encoder trained by `qa train-reader`, run by onnxruntime.
+"""The reader: a span model trained by `qa train-reader`, run by onnxruntime.
 
-It reads the question against one candidate sentence in its context (the
-article's title, the sentence before, the sentence marked, the sentence after)
-and says how likely that sentence answers the question (a probability: the
-model is trained with a pointwise loss beside the listwise one, on questions
-whose answer is absent too, so a low best score means "not in these articles").
-The model ships in `models/reader/` (int8 ONNX, its tokenizer and its card);
-its sha256 is checked against the card before it is loaded, and recorded in
-the index manifest. Only the best `settings.reader_candidates` sentences by the
-first-stage score are read, in one batch.
+It reads the question against passages of consecutive sentences of the
+retrieved articles and scores every token as the start and the end of the
+answer, and [CLS] as "no answer here" (`span_input.py` encodes and decodes).
+Passages are built around the best sentences of the first stage: each starts
+up to BEFORE sentences ahead of such a sentence and runs on as far as the
+model's length allows, so that the sentences after a news lede that restates
+the question are read beside it. The model ships in `models/reader/` (int8
+ONNX, its tokenizer and its card); its sha256 is checked against the card
+before it is loaded, and recorded in the index manifest.
 """
 from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +23,12 @@ from ..config import Settings
 from ..errors import QAError
 from ..retrieval import runtime
 from ..retrieval.index import Index
+from .span_input import MAX_LEN, Passage, Span, SpanInput, decode
 
 _READERS: dict[str, "Reader"] = {}
 _LOCK = threading.Lock()
+BEFORE = 2                       # sentences read ahead of a passage's seed sentence
+FOLLOW = 2                       # articles read on past their first passage
 
 
 class ReaderError(QAError):
@@ -40,26 +44,35 @@ class Reader:
             expected = card["files"]["reader.onnx"]["sha256"]
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ReaderError(f"no usable reader card in {folder}: {e}") from e
+        if card.get("kind") != "span":
+            raise ReaderError(f"the reader in {folder} is not a span reader: retrain it with `python -m qa train-reader`")
         if not model.is_file():
             raise ReaderError(f"no reader model at {model}: run `python -m qa train-reader`")
         self.sha256 = runtime.sha256_file(model)
         if self.sha256 != expected:
             raise ReaderError(f"{model} does not match the sha256 in its card: re-fetch or retrain it")
-        from .reader_input import ReaderInput
         self.session = runtime.session(model, threads)
-        self.inputs = ReaderInput(folder / "tokenizer.json", int(card.get("max_tokens", 160)),
-                                  int(card.get("max_neighbour_tokens", 160)))
+        self.inputs = SpanInput(folder / "tokenizer.json", int(card.get("config", {}).get("max_tokens", MAX_LEN)))
+        self.max_answer = int(card.get("max_answer_tokens", 30))
         self.names = {i.name for i in self.session.get_inputs()}
         self._lock = threading.Lock()          # the Rust tokenizer is not to be shared across threads
 
-    def score(self, question: str, items: list[tuple[str, str, str, str]]) -> np.ndarray:
-        """Logits, one per (title, previous, candidate, next)."""
-        if not items:
-            return np.zeros(0, dtype=np.float32)
+    def read(self, question: str, passages: list[Passage]) -> list[list[Span]]:
+        """For each passage, the best span of each of its sentences, best first."""
+        if not passages:
+            return []
         with self._lock:
-            feed = self.inputs.encode([(question, t, p, c, n) for t, p, c, n in items])
-            out = self.session.run(None, {k: v for k, v in feed.items() if k in self.names})[0]
-        return np.asarray(out, dtype=np.float32).reshape(-1)
+            enc = self.inputs.encode([question] * len(passages), passages)
+            start, end = self.session.run(None, {k: v for k, v in enc.feed.items() if k in self.names})
+        return decode(enc, start, end, self.max_answer)
+
+    def lengths(self, texts: list[str]) -> list[int]:
+        with self._lock:
+            return self.inputs.lengths(texts)
+
+    def room(self, question: str, title: str) -> int:
+        with self._lock:
+            return self.inputs.room(question, title)
 
 
 def load(settings: Settings) -> Reader | None:
@@ -73,17 +86,63 @@ def load(settings: Settings) -> Reader | None:
         return _READERS[str(folder)]
 
 
-def context(index: Index, doc_id: str, start: int, end: int) -> tuple[str, str, str, str]:
-    """(title, previous sentence, the sentence, next sentence) of an indexed sentence."""
-    text = index.articles[doc_id].text
-    row = index.sentence_row[(doc_id, start, end)]
-    spans = index.sentence_spans
+@dataclass(frozen=True)
+class Window:
+    doc_id: str
+    base: int                                 # where the passage starts in the article text
+    rows: tuple[int, ...]                     # sentence rows of the index, in order
+    passage: Passage
 
-    def at(r: int) -> str:
-        if 0 <= r < len(spans) and spans[r][0] == doc_id:
-            return text[spans[r][1]:spans[r][2]]
-        return ""
-    return index.articles[doc_id].title or "", at(row - 1), text[start:end], at(row + 1)
+
+def windows(index: Index, reader: Reader, question: str, seeds: list[int], n: int, follow: int = FOLLOW) -> list[Window]:
+    """Up to n passages, one around each seed sentence row (best first) not yet read: from BEFORE
+    sentences ahead of it as far on as the reader's room allows, then further back if the article
+    ends first. The articles of the first `follow` seeds are read on: the passage after each of
+    their windows comes next, ahead of the next seed (news stories give the answer after the lede)."""
+    spans = index.sentence_spans
+    covered: set[int] = set()
+    sizes: dict[int, int] = {}
+    out: list[Window] = []
+
+    def same(r: int, doc: str) -> bool:
+        return 0 <= r < len(spans) and spans[r][0] == doc
+
+    def window(seed: int, before: int) -> Window:
+        doc = spans[seed][0]
+        art = index.articles[doc]
+        room = reader.room(question, art.title or "")
+        near = [r for r in range(seed - before - 12, seed + 16) if same(r, doc) and r not in sizes]
+        sizes.update(zip(near, reader.lengths([art.text[spans[r][1]:spans[r][2]] for r in near])))
+        a = seed
+        while a > seed - before and same(a - 1, doc) and a - 1 not in covered:
+            a -= 1
+        b, used = a, 0
+        while same(b, doc) and b in sizes and b not in covered - {seed} and (b == a or used + sizes[b] <= room):
+            used += sizes[b]
+            b += 1
+        while same(a - 1, doc) and a - 1 in sizes and a - 1 not in covered and used + sizes[a - 1] <= room:
+            a -= 1
+            used += sizes[a]
+        rows = tuple(range(a, b))
+        covered.update(rows)
+        base, stop = spans[a][1], spans[b - 1][2]
+        sents = tuple((spans[r][1] - base, spans[r][2] - base) for r in rows)
+        return Window(doc, base, rows, Passage(art.title or "", art.text[base:stop], sents))
+
+    queue = list(seeds)
+    followed = 0
+    while queue and len(out) < n:
+        seed = queue.pop(0)
+        if seed in covered:
+            continue
+        w = window(seed, BEFORE)
+        out.append(w)
+        if followed < follow and seed in seeds[:follow + 1]:
+            followed += 1
+            nxt = w.rows[-1] + 1
+            if same(nxt, w.doc_id) and nxt not in covered:
+                queue.insert(0, nxt)
+    return out
 
 
 def probabilities(logits: np.ndarray) -> np.ndarray:

@@ -35,6 +35,9 @@ def answer_markdown(answer: Answer) -> str:
             for loc in c.also_in:
                 out.append(f"    also in `{loc.doc_id}` characters {loc.start}–{loc.end}")
             out.append(_quote_block(c.quote))
+            if c.answer_text is not None:
+                out.append(f"    the answer: “{_inert(' '.join(c.answer_text.split()))}” (characters "
+                           f"{c.answer_start}–{c.answer_end})")
             out.append("")
     elif answer.passages:
         out.append("**Nearest passages** (they do not answer the question)")

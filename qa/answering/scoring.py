@@ -85,40 +85,54 @@ class Candidate:
     lexical: float
     rank: int           # rank of the passage it came from (0 = best)
     score: float = 0.0
-    read: float | None = None   # the reader's probability that it answers, when the reader read it
+    read: float | None = None   # the reader's probability that its best span answers, when it was read
     first: float = 0.0          # the first-stage score (score before the reader re-weighs it)
+    span: tuple[int, int] | None = None   # the reader's best answer span in it (article offsets)
+    span_score: float = 0.0     # that span's start + end logit
+    null: float = 0.0           # the "no answer here" score of the passage it was read in
 
     @property
     def confidence(self) -> float:
-        """What abstention compares with its threshold: the reader's order score (logit units)
+        """What abstention compares with its threshold: the order score (the reader's scale)
         when the reader read it, else 0.6 x cosine + 0.4 x term coverage."""
         return self.score if self.read is not None else 0.6 * self.dense + 0.4 * self.lexical
 
 
+class Scorer:
+    """The first-stage score of sentences against one question."""
+
+    def __init__(self, index: Index, question: str, qv: np.ndarray):
+        self.index, self.qv = index, qv
+        vocab, idf = index.bm25.vocab, index.bm25.idf
+        oov = float(np.log(len(index.chunks) + 1))
+        self.weight = {t: (float(idf[vocab[t]]) if t in vocab else oov) for t in set(tokenize(question))}
+        self.total = sum(self.weight.values()) or 1.0
+        self.kind = question_type(question)
+
+    def candidate(self, doc_id: str, s: int, e: int, rank: int) -> Candidate:
+        index = self.index
+        text = index.articles[doc_id].text
+        row = index.sentence_row[(doc_id, s, e)]
+        terms = set(tokenize(text[s:e]))
+        lex = sum(w for t, w in self.weight.items() if t in terms) / self.total
+        c = Candidate(doc_id, s, e, text[s:e], row, float(index.sentence_vectors[row] @ self.qv), lex, rank)
+        c.score = (W_DENSE * c.dense + W_LEX * c.lexical + W_RANK / (1 + rank)
+                   + W_TYPE[self.kind] * fits_type(self.kind, c.text) * max(c.dense, 0.0))
+        c.first = c.score
+        return c
+
+
 def candidates(index: Index, ranked: list[tuple[int, int]], question: str, qv: np.ndarray) -> list[Candidate]:
     """Every sentence of the given (chunk id, passage rank) pairs, scored against the question."""
-    vocab, idf = index.bm25.vocab, index.bm25.idf
-    oov = float(np.log(len(index.chunks) + 1))
-    q_terms = set(tokenize(question))
-    weight = {t: (float(idf[vocab[t]]) if t in vocab else oov) for t in q_terms}
-    total = sum(weight.values()) or 1.0
-    kind = question_type(question)
+    scorer = Scorer(index, question, qv)
     out, seen = [], set()
     for cid, rank in ranked:
         chunk = index.chunks[cid]
-        text = index.articles[chunk.doc_id].text
         for s, e in chunk.sentences:
             if (chunk.doc_id, s, e) in seen:
                 continue
             seen.add((chunk.doc_id, s, e))
-            row = index.sentence_row[(chunk.doc_id, s, e)]
-            terms = set(tokenize(text[s:e]))
-            lex = sum(w for t, w in weight.items() if t in terms) / total
-            c = Candidate(chunk.doc_id, s, e, text[s:e], row, float(index.sentence_vectors[row] @ qv), lex, rank)
-            c.score = (W_DENSE * c.dense + W_LEX * c.lexical + W_RANK / (1 + rank)
-                       + W_TYPE[kind] * fits_type(kind, c.text) * max(c.dense, 0.0))
-            c.first = c.score
-            out.append(c)
+            out.append(scorer.candidate(chunk.doc_id, s, e, rank))
     return sorted(out, key=lambda c: -c.score)
 
 

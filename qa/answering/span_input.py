@@ -40,7 +40,8 @@ class Encoded:
     context: np.ndarray                        # bool [B, T]: a passage token (may start or end an answer)
     sentence: np.ndarray                       # int [B, T]: index of the token's sentence, -1 elsewhere
     offsets: np.ndarray                        # int [B, T, 2]: the token's characters in the passage text
-    whole: np.ndarray                          # bool [B, T]: a passage token that begins a word
+    can_start: np.ndarray                      # bool [B, T]: a passage token where an answer may start
+    can_end: np.ndarray                        # bool [B, T]: ... and end (at a word's edge, not inside it)
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,11 @@ class SpanInput:
         self.sep = self.tokenizer.token_to_id("[SEP]")
         self.colon = self.tokenizer.encode(":", add_special_tokens=False).ids
         vocab = self.tokenizer.get_vocab()
-        self.piece = np.zeros(max(vocab.values()) + 1, dtype=bool)    # "##" word pieces: a span starts
-        for token, i in vocab.items():                                 # or ends only at a word's edge
-            self.piece[i] = token.startswith("##")
+        self.inner = np.zeros(max(vocab.values()) + 1, dtype=bool)     # "##" pieces inside a word
+        self.closing = np.zeros_like(self.inner)                        # ",", ".", ")": no answer starts there
+        for token, i in vocab.items():
+            self.inner[i] = token.startswith("##")
+            self.closing[i] = bool(token) and all(ch in ",.;:!?)]}" for ch in token)
 
     def room(self, question: str, title: str) -> int:
         """Passage tokens that fit beside this question and title."""
@@ -97,7 +100,8 @@ class SpanInput:
         context = np.zeros((n, width), dtype=bool)
         sentence = np.full((n, width), -1, dtype=np.int64)
         offsets = np.zeros((n, width, 2), dtype=np.int64)
-        whole = np.zeros((n, width), dtype=bool)
+        can_start = np.zeros((n, width), dtype=bool)
+        can_end = np.zeros((n, width), dtype=bool)
         for i, (row, second, first_ctx, pi, po, p) in enumerate(rows):
             feed["input_ids"][i, :len(row)] = row
             feed["attention_mask"][i, :len(row)] = 1
@@ -114,8 +118,10 @@ class SpanInput:
             inside = (k >= 0) & (off[:, 0] < ends[np.clip(k, 0, None)])
             sentence[i, span] = np.where(inside, k, -1)
             context[i, span] &= inside              # a token between sentences answers nothing
-            whole[i, span] = ~self.piece[np.asarray(pi)]
-        return Encoded(feed, context, sentence, offsets, whole)
+            tokens = np.asarray(pi)
+            can_start[i, span] = context[i, span] & ~self.inner[tokens] & ~self.closing[tokens]
+            can_end[i, span] = context[i, span] & ~np.append(self.inner[tokens[1:]], False)
+        return Encoded(feed, context, sentence, offsets, can_start, can_end)
 
 
 def token_targets(enc: Encoded, row: int, char_spans) -> tuple[list[int], list[int]]:
@@ -152,10 +158,9 @@ def decode(enc: Encoded, start_logits: np.ndarray, end_logits: np.ndarray, max_a
             continue
         si, ei = s[idx], e[idx]
         ks = sent[idx]
-        begins = enc.whole[r, idx]
-        ends_word = np.append(begins[1:], True) | (np.append(idx[1:], -1) != idx + 1)
         gap = idx[None, :] - idx[:, None]
-        ok = (gap >= 0) & (gap < max_answer) & (ks[:, None] == ks[None, :]) & begins[:, None] & ends_word[None, :]
+        ok = ((gap >= 0) & (gap < max_answer) & (ks[:, None] == ks[None, :])
+              & enc.can_start[r, idx][:, None] & enc.can_end[r, idx][None, :])
         m = np.where(ok, si[:, None] + ei[None, :], -np.inf)
         best_end = m.argmax(axis=1)
         best = m[np.arange(len(idx)), best_end]

@@ -40,6 +40,8 @@ CSS = """
 .qa-card-title { font-weight: 600; margin-bottom: .3em; }
 .qa-passage { white-space: pre-line; font-size: .93em; color: var(--body-text-color); }
 .qa-passage mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
+.qa-passage mark .qa-answer, .qa-reply p .qa-answer { background: #f59e0b; color: #111827; font-weight: 700;
+                                                      border-radius: 2px; padding: 0 .12em; }
 .qa-source { font-size: .85em; font-weight: 600; margin-bottom: .25em; }
 .qa-meta { font-size: .78em; color: var(--body-text-color-subdued); margin-top: .35em; }
 .qa-meta code { font-size: 1em; }
@@ -113,13 +115,29 @@ def _provenance(item) -> str:
     return f'<div class="qa-source">{esc(where)}</div>' if where else ""
 
 
+def _with_answer(c: Citation, shown_text: Callable[[str], str]) -> str:
+    """The quote, escaped, with its answer span (when it has one) wrapped in a highlight; each part
+    goes through `shown_text` (display spacing) before it is escaped."""
+    a, b = c.answer_start, c.answer_end
+    if a is None or b is None or not (c.start <= a < b <= c.end) or c.quote[a - c.start:b - c.start] != c.answer_text:
+        return esc(shown_text(c.quote))
+    pre, mid, post = c.quote[:a - c.start], c.quote[a - c.start:b - c.start], c.quote[b - c.start:]
+    return (esc(shown_text(pre)) + f'<span class="qa-answer">{esc(shown_text(mid))}</span>'
+            + esc(shown_text(post)))
+
+
+def _one_line(text: str) -> str:
+    """Runs of white space as one space, as `compose` writes quotes (edges kept as one space)."""
+    return re.sub(r"\s+", " ", text)
+
+
 def citation_card(n: int, c: Citation, passages, article_text) -> str:
     before, quote, after = context(c, passages, article_text)
     also = "".join(f'<div class="qa-meta">also in {_span(loc.doc_id, loc.start, loc.end)} '
                    f'(duplicate scrape of this article)</div>' for loc in c.also_in)
     return (f'<div class="qa-card"><div class="qa-card-title"><span class="qa-ref">[{n}]</span> '
             f'{esc(c.title or c.doc_id)}</div>'
-            f'<div class="qa-passage">{esc(for_display(before))}<mark>{esc(for_display(quote))}</mark>'
+            f'<div class="qa-passage">{esc(for_display(before))}<mark>{_with_answer(c, for_display)}</mark>'
             f'{esc(for_display(after))}</div>'
             f'{_provenance(c)}<div class="qa-meta">{_span(c.doc_id, c.start, c.end)}</div>{also}</div>')
 
@@ -170,7 +188,11 @@ def answer_html(answer: Answer, article_text: Callable[[str], str | None] | None
     if answer.abstained:
         parts.append('<div class="qa-abstain">' + "<br>".join(esc(s) for s in lines) + "</div>")
     else:
-        parts += [f"<p>{_markers(esc(s), n)}</p>" for s in lines]
+        quoted = {f"{' '.join(c.quote.split())} [{i}]": (i, c) for i, c in enumerate(answer.citations, 1)}
+        for s in lines:
+            i, c = quoted.get(s.strip(), (0, None))
+            parts.append(f"<p>{_with_answer(c, _one_line).strip()} {_markers(f'[{i}]', n)}</p>" if c
+                         else f"<p>{_markers(esc(s), n)}</p>")
     if answer.notes:
         parts.append('<div class="qa-notes">' + "<br>".join(f"⚠ {_markers(esc(x), n)}" for x in answer.notes)
                      + "</div>")

@@ -125,7 +125,8 @@ def _on_its_own(text: str, sha: str, settings: Settings) -> tuple:
 
 def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Article]:
     """Clean each text; lines repeated inside an article, or across articles that
-    are not duplicates of each other, count as boilerplate."""
+    are not duplicates of each other, count as boilerplate (a prose line only when
+    `settings.prose_across` stories repeat it)."""
     global _BY_TEXT
     shas = {src.doc_id: sha256_text(src.text) for src in sources}
     alone = {src.doc_id: _on_its_own(src.text, shas[src.doc_id], settings) for src in sources}
@@ -135,10 +136,13 @@ def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Artic
     dups = groups_of({d: v[2] for d, v in alone.items()}, settings)
     group = {d: dups.get(d, d) for d in alone}
     seen: dict[str, set[str]] = {}
+    prose: set[str] = set()
     for src in sources:
-        for k in {key for _, _, key, _ in tables[src.doc_id]}:
+        for _, _, k, c in tables[src.doc_id]:
             seen.setdefault(k, set()).add(group[src.doc_id])
-    across = {k for k, groups in seen.items() if len(groups) > 1}
+            if c == "P":
+                prose.add(k)
+    across = {k for k, groups in seen.items() if len(groups) >= (settings.prose_across if k in prose else 2)}
     articles = []
     for src in sources:
         text = src.text

@@ -136,7 +136,7 @@ def bench_queries(pipeline, questions: list[str], repeats: int) -> dict:
     # the same questions on the same index with the reader off: before and after in one run
     from ..answering.answer import answer
     variants = {"total_without_reader": replace(ix.settings, reader=""),      # and reading twice as many
-                "total_reading_2x_candidates": replace(ix.settings, reader_candidates=2 * ix.settings.reader_candidates)}
+                "total_reading_2x_passages": replace(ix.settings, reader_passages=2 * ix.settings.reader_passages)}
     for name, settings in variants.items():
         other, times = copy.copy(ix), []
         other.settings = settings

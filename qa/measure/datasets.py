@@ -32,6 +32,7 @@ class Question:
     gold: tuple[tuple[str, int, int], ...]    # (doc_id, start, end) regions where an answer counts
     split: str = "all"
     part: str | None = None                   # within the tune half: "train" or "fit" (see tune_part)
+    kind: str | None = None                   # the question's form, when the set says ("why", "who"...)
 
 
 @dataclass
@@ -137,6 +138,57 @@ def load_squad(path: Path, cache: Path, absent: str | None = None) -> Dataset:
     return Dataset(name, qs, articles, root / f"index{suffix}")
 
 
+NEWS_STORIES = 3_000
+
+
+def load_news(path: Path, cache: Path, stories: int | None = NEWS_STORIES) -> Dataset:
+    """The news dev set (`../shared/eval/reuters/`: questions.json beside articles.jsonl), read where
+    it lies. Each story becomes `<id>.txt` = title line, date line, blank line, body (the date line is
+    the dateline qa reads a .txt's date from). The index holds every story a question names (its own,
+    the ones that also answer it, the one an unanswerable question is near) and others drawn with a
+    fixed seed up to `stories` in all (None or 0: all 12,727). Gold regions are whole stories: a
+    citation is right when it holds an answer string and comes from one of the question's stories."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    qfile = folder / "questions.json"
+    afile = folder / "articles.jsonl"
+    if not qfile.is_file() or not afile.is_file():
+        raise ValueError(f"no news dev set at {folder}: expected questions.json and articles.jsonl there "
+                         "(../shared/eval/reuters/)")
+    raw_q = qfile.read_bytes()
+    questions = json.loads(raw_q)
+    named = {d for q in questions for d in [q.get("doc_id"), q.get("near_doc_id"), *(q.get("also_answered_by") or ())] if d}
+    records = [json.loads(line) for line in afile.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rest = sorted(r["id"] for r in records if r["id"] not in named)
+    if stories and stories < len(records):
+        rest = random.Random(0).sample(rest, max(0, stories - len(named)))
+    keep = named | set(rest)
+    digest = hashlib.sha256(raw_q + afile.read_bytes()[:1 << 20]).hexdigest()[:10]
+    root = Path(cache) / f"reuters-{digest}-{len(keep)}"
+    articles = root / "articles"
+    ids, taken = {}, set()
+    for r in sorted(records, key=lambda r: r["id"]):
+        if r["id"] not in keep:
+            continue
+        did = ids[r["id"]] = safe_id(r["id"], taken)
+        text = f"{r['title']}\n{r['date']}\n\n{r['text']}\n"
+        target = articles / f"{did}.txt"
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            articles.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8", newline="")
+            tmp.replace(target)
+    qs = []
+    for q in questions:
+        if q.get("unanswerable"):
+            qs.append(Question(q["id"], q["question"], (), (), kind="unanswerable"))
+            continue
+        docs = [q["doc_id"], *(q.get("also_answered_by") or ())]
+        qs.append(Question(q["id"], q["question"], tuple(q["answers"]),
+                           tuple((ids[d], 0, 1 << 62) for d in docs if d in ids), kind=q.get("kind")))
+    return Dataset(f"news dev set ({folder.name}, {len(keep)} stories)", qs, articles, root / "index")
+
+
 def sample(questions: list[Question], limit: int | None, seed: int) -> list[Question]:
     """`limit` questions drawn with `seed` (deterministic), in file order; all when limit is None."""
     if not limit or limit >= len(questions):
@@ -150,9 +202,14 @@ def default_cache() -> Path:
 
 
 def open_dataset(path: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None,
-                 absent: str | None = None) -> Dataset:
-    """The seed questions (a .jsonl file, default tests/seed_questions.jsonl) or a SQuAD-format .json."""
+                 absent: str | None = None, stories: int | None = NEWS_STORIES) -> Dataset:
+    """The seed questions (a .jsonl file, default tests/seed_questions.jsonl), a SQuAD-format .json,
+    or the news dev set (its folder, or its questions.json beside articles.jsonl)."""
     path = Path(path) if path else SEED_QUESTIONS
+    if path.is_dir() or (path.name == "questions.json" and (path.parent / "articles.jsonl").is_file()):
+        if absent:
+            raise ValueError("--absent needs a SQuAD .json dataset")
+        return load_news(path, cache or default_cache(), stories)
     if not path.is_file():
         raise ValueError(f"no question set at {path}: pass --dataset a seed .jsonl or a SQuAD .json "
                          "such as ../shared/eval/squad-v1.1-dev.json")

@@ -20,11 +20,11 @@ from ..pipeline import Pipeline
 from ..retrieval import encoder
 from ..retrieval.encoder import ENCODERS
 from ..retrieval.search import search
-from .datasets import Question, open_dataset, sample
-from .judge import DEPTH, retrieval_rank, right_place, summarize_ranks
+from .datasets import NEWS_STORIES, Question, open_dataset, sample
+from .judge import DEPTH, retrieval_rank, right_article, right_place, summarize_ranks
 
 TUNABLE = ("rrf_k", "weight_bm25", "weight_dense", "candidates")
-READER_KNOBS = ("reader_candidates", "reader_abstain", "reader_dense", "reader_mix")
+READER_KNOBS = ("reader_passages", "reader_abstain", "reader_null", "reader_mix", "reader_type")
 
 
 def _ask_anyway(pipeline: Pipeline, question: str, mode: str):
@@ -62,14 +62,21 @@ def evaluate(pipeline: Pipeline, questions: list[Question], modes, answering: bo
 
 def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) -> dict:
     index = pipeline.index
-    valid = correct = abstained_right = abstained_wrong = rescued = 0
+    valid = correct = abstained_right = abstained_wrong = rescued = article = 0
     n_ans = n_unans = 0
+    kinds: dict[str, list[int]] = {}
     for q in questions:
         ans = pipeline.ask(q.question, mode=mode)
         valid += not pipeline.verify(ans)
         if q.answers:
             n_ans += 1
-            correct += not ans.abstained and bool(ans.citations) and right_place(q, index, ans.citations[0])
+            ok = not ans.abstained and bool(ans.citations) and right_place(q, index, ans.citations[0])
+            correct += ok
+            article += not ans.abstained and bool(ans.citations) and right_article(q, ans.citations[0])
+            if q.kind:
+                kinds.setdefault(q.kind, [0, 0])
+                kinds[q.kind][0] += ok
+                kinds[q.kind][1] += 1
             if ans.abstained:
                 abstained_wrong += 1
                 alt = _ask_anyway(pipeline, q.question, mode)
@@ -79,7 +86,9 @@ def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) ->
             abstained_right += ans.abstained
         bar.update()
     out = {"first_citation_accuracy": correct / max(1, n_ans), "citations_valid": valid / max(1, len(questions)),
-           "answered": (n_ans - abstained_wrong) / max(1, n_ans)}
+           "answered": (n_ans - abstained_wrong) / max(1, n_ans), "first_article": article / max(1, n_ans)}
+    if kinds:
+        out["first_citation_by_kind"] = {k: {"right": r, "of": n, "share": r / n} for k, (r, n) in sorted(kinds.items())}
     if n_unans:
         n_abst = abstained_right + abstained_wrong
         out["abstention"] = {
@@ -120,12 +129,14 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
 def run(dataset: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | None = None,
         modes: tuple[str, ...] = ("bm25", "dense", "hybrid"), split: str = "all", limit: int | None = None,
         seed: int = 0, overrides: list[str] | None = None, answering: bool = True, tune: bool = False,
-        absent: bool = False, fit_abstention: bool = False, backend: str | None = None) -> dict:
+        absent: bool = False, fit_abstention: bool = False, backend: str | None = None,
+        stories: int | None = None, tune_reader: bool = False) -> dict:
     """`qa eval`: the figures for one question set (or, with `tune`, the fusion grid) as a dict.
     `absent`: the split's own articles are left out of the index (every question unanswerable)."""
     if absent and split not in ("tune", "report"):
         raise ValueError("--absent needs --split tune or --split report (that half's articles are removed)")
-    ds = open_dataset(dataset, seeds_dir, index_dir, cache, split if absent else None)
+    ds = open_dataset(dataset, seeds_dir, index_dir, cache, split if absent else None,
+                      NEWS_STORIES if stories is None else stories)
     for m in modes:
         if m not in ("bm25", "dense", "hybrid"):
             raise ValueError(f"--modes: unknown mode {m!r}; use bm25, dense, hybrid")
@@ -137,6 +148,9 @@ def run(dataset: Path | None, seeds_dir: Path, index_dir: Path, cache: Path | No
     if tune:
         from .tuning import GRID, tune as grid_search
         return {**head, "grid": grid_search(pipeline.index, qs, GRID)}
+    if tune_reader:
+        from .tuning import tune_reader as reader_grid
+        return {**head, "grid": reader_grid(pipeline, qs)}
     if fit_abstention:
         from .tuning import fit_abstention as fit
         return {**head, "abstention_fit": fit(pipeline, qs)}
@@ -160,6 +174,12 @@ def report(r: dict) -> str:
         lines.append(f"{m:7s} {f(d['recall@1'])} {f(d['recall@5'])} {f(d['recall@20'])} {f(d['mrr'])}"
                      f"          {f(d.get('first_citation_accuracy'))}           {f(d.get('citations_valid'))}"
                      f"    {f(d.get('answered'))}")
+    for m, d in r["modes"].items():
+        if "first_article" in d:
+            by = d.get("first_citation_by_kind") or {}
+            lines.append(f"{m:7s} first citation from a right article {d['first_article']:.3f}"
+                         + ("; first citation by kind: " + ", ".join(f"{k} {v['right']}/{v['of']} ({v['share']:.2f})"
+                                                                    for k, v in by.items()) if by else ""))
     if r.get("abstention"):
         lines.append("abstention  precision  recall  answerable-abstained  accuracy-without-abstaining  cost")
         for m, a in r["abstention"].items():

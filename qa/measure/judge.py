@@ -42,6 +42,12 @@ def right_place(q: Question, index, item) -> bool:
     return any(right(q, index, *p) for p in places)
 
 
+def right_article(q: Question, item) -> bool:
+    """The hit or citation comes from one of the question's gold articles (or a duplicate scrape of one)."""
+    gold = {d for d, _, _ in q.gold}
+    return item.doc_id in gold or any(x.doc_id in gold for x in item.also_in)
+
+
 def retrieval_rank(q: Question, index, hits) -> int | None:
     """1-based rank of the first right hit, or None."""
     return next((i for i, h in enumerate(hits, 1) if right_place(q, index, h)), None)

@@ -94,3 +94,54 @@ def fit_abstention(pipeline, questions: list[Question], max_cost: float = 0.02, 
             "chosen": chosen, "curve": curve[::max(1, len(curve) // 40)],
             "recall_at_precision_0.80": max((c["recall"] for c in precise), default=0.0),
             "precision_at_recall_0.50": half[0]["precision"] if half else None}
+
+
+READER_GRID = {"reader_mix": [0.0, 1.0, 2.0, 4.0, 8.0], "reader_null": [0.0, 0.5, 1.0],
+               "reader_type": [0.0, 1.0, 2.0, 4.0]}
+
+
+def tune_reader(pipeline, questions: list[Question], grid: dict | None = None, progress: bool = True) -> list[dict]:
+    """The reader's order (`reader_mix`, `reader_null`, `reader_type`) on these questions: each question is
+    retrieved and read once; every combination re-orders the sentences read, exactly as
+    `answer.read` does, and is scored by its first citation (the best sentence, right by the
+    judge's rule) and, for the unanswerable questions, by the abstention recall it allows at
+    the threshold where at most 2% of the answerable questions answered right are refused."""
+    from tqdm import tqdm
+
+    from ..answering.answer import ranked
+    from ..answering.cite import make_citations
+    from ..answering.scoring import fits_type, question_type
+    from .judge import right_place
+    grid = grid or READER_GRID
+    index = pipeline.index
+    rows = []
+    for q in tqdm(questions, file=sys.stderr, disable=not progress, desc="read", unit="q"):
+        _, _, _, cands = ranked(index, q.question)
+        read = [c for c in cands if c.read is not None]       # each sentence judged as the first citation alone
+        kind = question_type(q.question)
+        rows.append((q, [(c.span_score, c.null, c.first, fits_type(kind, c.text),
+                          bool(q.answers) and right_place(q, index, make_citations(index, [(c.doc_id, c.start, c.end)])[0]))
+                         for c in read]))
+    keys = list(grid)
+    out = []
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        s = dict(zip(keys, combo))
+        best = []
+        for q, cs in rows:
+            scored = [(span - s["reader_null"] * null + s["reader_mix"] * first + s["reader_type"] * fit, ok)
+                      for span, null, first, fit, ok in cs]
+            best.append((q, max(scored) if scored else (float("-inf"), False)))
+        ans = [(b, ok) for q, (b, ok) in best if q.answers]
+        un = sorted(b for q, (b, _) in best if not q.answers)
+        n_ans = max(1, len(ans))
+        row = {**s, "first_citation": sum(ok for _, ok in ans) / n_ans}
+        why = [ok for q, (_, ok) in best if q.answers and q.kind == "why"]
+        if why:
+            row["first_citation_why"] = sum(why) / len(why)
+        if un:
+            right_scores = sorted(b for b, ok in ans if ok)
+            cut = right_scores[int(0.02 * len(right_scores))] if right_scores else float("inf")
+            row["threshold_at_2pct_cost"] = round(cut, 3)
+            row["abstention_recall_at_2pct_cost"] = sum(b < cut for b in un) / len(un)
+        out.append(row)
+    return sorted(out, key=lambda r: -(r["first_citation"] + 0.25 * r.get("abstention_recall_at_2pct_cost", 0.0)))
