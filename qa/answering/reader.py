@@ -23,6 +23,7 @@ from ..config import Settings
 from ..errors import QAError
 from ..retrieval import runtime
 from ..retrieval.index import Index
+from ..text import tokenize
 from .span_input import MAX_LEN, Passage, Span, SpanInput, decode
 
 _READERS: dict[str, "Reader"] = {}
@@ -58,13 +59,21 @@ class Reader:
         self._lock = threading.Lock()          # the Rust tokenizer is not to be shared across threads
 
     def read(self, question: str, passages: list[Passage]) -> list[list[Span]]:
-        """For each passage, the best span of each of its sentences, best first."""
+        """For each passage, the best span of each of its sentences, best first. A span whose words
+        are all words of the question (or that has none) is passed over for the next best: an
+        answer names something the question does not ("Who named the chief executive?" is not
+        answered by "the chief executive")."""
         if not passages:
             return []
         with self._lock:
             enc = self.inputs.encode([question] * len(passages), passages)
             start, end = self.session.run(None, {k: v for k, v in enc.feed.items() if k in self.names})
-        return decode(enc, start, end, self.max_answer)
+        asked = set(tokenize(question))
+
+        def echo(row: int, a: int, b: int) -> bool:
+            words = set(tokenize(passages[row].text[a:b]))
+            return not words or words <= asked
+        return decode(enc, start, end, self.max_answer, skip=echo)
 
     def lengths(self, texts: list[str]) -> list[int]:
         with self._lock:

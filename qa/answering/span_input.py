@@ -9,8 +9,9 @@ a passage longer than the room left is cut at its end (whoever builds passages
 keeps them under `room`, so the cut is rare).
 
 Decoding keeps an answer inside one sentence and at most `max_answer` tokens
-long, and gives every sentence of the passage its best span, so the sentence
-that holds the best span is the one cited. Training and serving use this one
+long, starting and ending at a word's edge, and gives every sentence of the
+passage its best span, so the sentence that holds the best span is the one
+cited (a caller may pass over spans, e.g. ones that only repeat the question). Training and serving use this one
 module, so the model reads at query time what it read in training. No torch
 here: it runs beside onnxruntime.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -143,8 +145,10 @@ def token_targets(enc: Encoded, row: int, char_spans) -> tuple[list[int], list[i
     return starts, ends
 
 
-def decode(enc: Encoded, start_logits: np.ndarray, end_logits: np.ndarray, max_answer: int = MAX_ANSWER) -> list[list[Span]]:
-    """For each row, the best span of each of its sentences (best first)."""
+def decode(enc: Encoded, start_logits: np.ndarray, end_logits: np.ndarray, max_answer: int = MAX_ANSWER,
+           skip: Callable[[int, int, int], bool] | None = None) -> list[list[Span]]:
+    """For each row, the best span of each of its sentences (best first). `skip(row, start, end)`
+    (characters in the passage text) passes over a span for the next best one of its sentence."""
     out = []
     for r in range(start_logits.shape[0]):
         ctx, sent = enc.context[r], enc.sentence[r]
@@ -156,21 +160,26 @@ def decode(enc: Encoded, start_logits: np.ndarray, end_logits: np.ndarray, max_a
         if not len(idx):
             out.append([])
             continue
-        si, ei = s[idx], e[idx]
         ks = sent[idx]
         gap = idx[None, :] - idx[:, None]
         ok = ((gap >= 0) & (gap < max_answer) & (ks[:, None] == ks[None, :])
               & enc.can_start[r, idx][:, None] & enc.can_end[r, idx][None, :])
-        m = np.where(ok, si[:, None] + ei[None, :], -np.inf)
-        best_end = m.argmax(axis=1)
-        best = m[np.arange(len(idx)), best_end]
+        m = np.where(ok, s[idx][:, None] + e[idx][None, :], -np.inf)
+        a_idx, b_idx = np.nonzero(ok)
+        order = np.argsort(-m[a_idx, b_idx], kind="stable")
         spans: dict[int, Span] = {}
         off = enc.offsets[r]
-        for a in np.argsort(-best):
+        need = len(set(ks.tolist()))
+        for i in order:
+            a, b = int(a_idx[i]), int(b_idx[i])
             k = int(ks[a])
-            if k in spans or not np.isfinite(best[a]):
+            if k in spans:
                 continue
-            b = int(best_end[a])
-            spans[k] = Span(r, k, int(off[idx[a], 0]), int(off[idx[b], 1]), float(best[a]), null)
+            start, end = int(off[idx[a], 0]), int(off[idx[b], 1])
+            if skip is not None and skip(r, start, end):
+                continue
+            spans[k] = Span(r, k, start, end, float(m[a, b]), null)
+            if len(spans) == need:
+                break
         out.append(sorted(spans.values(), key=lambda x: -x.score))
     return out

@@ -7,7 +7,8 @@ What counts as right is `judge.py`'s rule: a gold answer inside the passage
 and inside the gold paragraph (or gold article).
 
 The index always holds every article of a set, whichever split is evaluated.
-Left out: answer-span F1/EM (answers here are whole sentences, not spans).
+The highlighted answer span of the first citation is scored by SQuAD's own exact match and
+F1 (`judge.span_em`, `judge.span_f1`) over the answerable questions (0 when nothing is shown).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from ..retrieval import encoder
 from ..retrieval.encoder import ENCODERS
 from ..retrieval.search import search
 from .datasets import NEWS_STORIES, Question, open_dataset, sample
-from .judge import DEPTH, retrieval_rank, right_article, right_place, summarize_ranks
+from .judge import DEPTH, retrieval_rank, right_article, right_place, span_em, span_f1, summarize_ranks
 
 TUNABLE = ("rrf_k", "weight_bm25", "weight_dense", "candidates")
 READER_KNOBS = ("reader_passages", "reader_abstain", "reader_null", "reader_mix", "reader_type")
@@ -62,7 +63,8 @@ def evaluate(pipeline: Pipeline, questions: list[Question], modes, answering: bo
 
 def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) -> dict:
     index = pipeline.index
-    valid = correct = abstained_right = abstained_wrong = rescued = article = 0
+    valid = correct = abstained_right = abstained_wrong = rescued = article = spans = 0
+    em = f1 = 0.0
     n_ans = n_unans = 0
     kinds: dict[str, list[int]] = {}
     for q in questions:
@@ -72,6 +74,10 @@ def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) ->
             n_ans += 1
             ok = not ans.abstained and bool(ans.citations) and right_place(q, index, ans.citations[0])
             correct += ok
+            shown = ans.citations[0].answer_text if ans.citations and not ans.abstained else None
+            spans += shown is not None
+            em += span_em(shown, q.answers) if shown else 0.0
+            f1 += span_f1(shown, q.answers) if shown else 0.0
             article += not ans.abstained and bool(ans.citations) and right_article(q, ans.citations[0])
             if q.kind:
                 kinds.setdefault(q.kind, [0, 0])
@@ -86,7 +92,8 @@ def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) ->
             abstained_right += ans.abstained
         bar.update()
     out = {"first_citation_accuracy": correct / max(1, n_ans), "citations_valid": valid / max(1, len(questions)),
-           "answered": (n_ans - abstained_wrong) / max(1, n_ans), "first_article": article / max(1, n_ans)}
+           "answered": (n_ans - abstained_wrong) / max(1, n_ans), "first_article": article / max(1, n_ans),
+           "answer_span": {"shown": spans / max(1, n_ans), "exact_match": em / max(1, n_ans), "f1": f1 / max(1, n_ans)}}
     if kinds:
         out["first_citation_by_kind"] = {k: {"right": r, "of": n, "share": r / n} for k, (r, n) in sorted(kinds.items())}
     if n_unans:
@@ -175,6 +182,10 @@ def report(r: dict) -> str:
                      f"          {f(d.get('first_citation_accuracy'))}           {f(d.get('citations_valid'))}"
                      f"    {f(d.get('answered'))}")
     for m, d in r["modes"].items():
+        if d.get("answer_span"):
+            a = d["answer_span"]
+            lines.append(f"{m:7s} the first citation's highlighted answer (SQuAD's normalisation, over answerable "
+                         f"questions): exact match {a['exact_match']:.3f}, F1 {a['f1']:.3f}; shown on {a['shown']:.3f}")
         if "first_article" in d:
             by = d.get("first_citation_by_kind") or {}
             lines.append(f"{m:7s} first citation from a right article {d['first_article']:.3f}"

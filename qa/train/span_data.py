@@ -14,15 +14,12 @@ sized to fill the reader's room, with the article's title:
 - SQuAD v2.0 unanswerable questions (only the v2.0 dev articles that
   `datasets.tune_part` marks "train"): a passage over the paragraph the
   question was written against and one of another article, neither answers.
-Groups are built lazily and deterministically from (seed, epoch, question),
-so a resumed run reads the same groups from where it stopped.
-Sentences are split at ., ! or ? followed by white space (a fast stand-in for
-pysbd over 19k paragraphs). The gold answer's targets are its occurrences in
-the gold paragraph (case-sensitive, else ignoring case), every one of them.
+Groups are built lazily from (seed, epoch, question): a resumed run reads the
+same groups. Sentences end at ., ! or ? before white space (a fast stand-in for
+pysbd). The answer's targets are all its occurrences in the gold paragraph.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -32,6 +29,7 @@ from pathlib import Path
 from ..answering.span_input import Passage, SpanInput
 from ..measure.datasets import tune_part
 from ..retrieval.lexical import BM25
+from ..retrieval.runtime import sha256_file
 from ..text import tokenize
 
 PASSAGES = 2
@@ -220,13 +218,7 @@ def load(path: Path) -> dict:
 
 
 def fingerprint(path: Path | None) -> str:
-    if path is None or not Path(path).is_file():
-        return "-"
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
+    return sha256_file(Path(path))[:16] if path is not None and Path(path).is_file() else "-"
 
 
 class Stream:

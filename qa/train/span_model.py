@@ -19,7 +19,6 @@ start_logits and end_logits, one per token.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 NEG = -1e4
