@@ -2,16 +2,16 @@
 
 Every reply is quotes from the articles with [n] markers and, under it, a card
 per source (`markup.py`). Articles can be uploaded (checked by content, stored under a
-generated name in the uploads folder, indexed incrementally), and files added to or changed
-in the articles folder are indexed before the next answer. Follow-up questions are rewritten against the
+generated name in the uploads folder, indexed in the background while questions are answered:
+`adding.py`), and files added to or changed in the articles folder are indexed before the next answer. Follow-up questions are rewritten against the
 conversation and the reply says what was searched. The same answering function
 is the API endpoint "ask", which returns the answer as JSON (the schema
 `python -m qa check` verifies).
 
 Served: this app only, on 127.0.0.1 unless the caller says otherwise; no share
 link, no extra file paths, the seeds and index folders blocked, monitoring and
-analytics off. The model is not thread-safe, so every event that uses it shares
-one concurrency id with a limit of 1, and the queue is bounded.
+analytics off. The model is not thread-safe, so every event that answers shares
+one concurrency id with a limit of 1 (the upload has its own), and the queue is bounded.
 """
 from __future__ import annotations
 
