@@ -3,12 +3,15 @@
 This file only parses arguments, opens the index (building it if missing or
 stale), warms up the model and launches `qa.chat.app`; the chat itself (layout,
 events, the `/ask` API endpoint, the HTML of answers) lives in `qa/chat/`.
+Gradio's temporary files go to a folder of this process (`qa.chat.tempfiles`), kept
+under a size cap while it serves and removed when it stops (Ctrl+C or SIGTERM).
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import signal
 import socket
 import sys
 import time
@@ -35,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="qa: %(message)s", stream=sys.stderr)
     t0 = time.perf_counter()
     import qa
+    from qa.chat import tempfiles
+    temp = tempfiles.own_folder()                      # before Gradio is imported: it reads GRADIO_TEMP_DIR
     from qa.chat import app as chat
 
     pipeline = qa.Pipeline(progress=True)
@@ -54,12 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"qa: cannot serve on {args.host}:{port}: {e}; choose another with --port", file=sys.stderr)
         return 2
+    tempfiles.Sweeper(temp, pipeline.settings.max_upload_cache_bytes).start()
     print(f"qa: ready in {time.perf_counter() - t0:.1f}s; chat at http://{args.host}:{port} (Ctrl+C stops it)",
           flush=True)
-    try:
-        demo.block_thread()
-    except KeyboardInterrupt:
-        pass
+    for sig in (signal.SIGINT, signal.SIGTERM):         # stop serving, then exit (the temporary folder goes)
+        signal.signal(sig, lambda *_: demo.close(verbose=False))
+    demo.block_thread()
     return 0
 
 

@@ -65,6 +65,7 @@ def _index(args, p: Pipeline) -> int:
               f"({inc['articles_rechunked']} articles split into sentences again)")
     for line in m.get("skipped", []):
         print(f"  {line}")
+    store.sweep(p.index_dir)       # what interrupted builds left (it says what it removes)
     if p.synced is not None and (b := p.index.backend).name != "embedded":
         print(f"  {b.name} collection {b.collection} at {b.uri}: added {p.synced['added']}, "
               f"removed {p.synced['removed']}, kept {p.synced['kept']} chunks")
@@ -292,8 +293,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--archive", type=int, nargs="?", const=10_000, default=None, metavar="N",
                    help="only the incremental index at archive size: build N articles (default 10000), "
                         "then add, change and remove one")
-    p.add_argument("--load", action="store_true", help="only load: 16 threads asking at once, 20 API clients "
-                   "for 60 s against app.py on 127.0.0.1, and a burst beyond the queue (--quick: a smoke run)")
+    p.add_argument("--load", action="store_true", help="only load: 16 threads and 20 API clients asking at once, "
+                   "a burst, asking while 4.9 MB are uploaded, an upload flood (--quick: a smoke run)")
     p.add_argument("--backends", nargs="?", const="", default=None, metavar="SQUAD_JSON", help="only the embedded "
                    "and Milvus backends and Ray indexing, on the seeds or a SQuAD file's articles (README: Scaling out)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")

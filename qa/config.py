@@ -84,6 +84,12 @@ class Settings:
     # questions
     max_question_chars: int = 1_000
 
+    # limits: what one file or upload can cost (issue 27; README "Limits"). A file that reaches one
+    # is truncated or skipped with a warning naming it and the limit; never read in part silently.
+    max_article_chars: int = 100_000         # an article's text past this (cut at a space) is not indexed
+    max_export_records: int = 5_000          # an export (.jsonl, .csv) with more records is skipped whole
+    max_upload_cache_bytes: int = 60_000_000  # the chat's upload folder is swept back under this
+
     def reader_dir(self) -> Path | None:
         """The reader model's folder (relative paths are under the project), or None when off."""
         if not self.reader:
@@ -96,7 +102,8 @@ class Settings:
         keys = ("extensions", "duplicate_jaccard", "shingle_words", "prose_across", "chunk_sentences",
                 "chunk_overlap", "max_sentence_chars", "model_name", "encoder", "bm25_k1", "bm25_b")
         d = asdict(self)
-        return {k: (list(d[k]) if isinstance(d[k], tuple) else d[k]) for k in keys}
+        return {k: (list(d[k]) if isinstance(d[k], tuple) else d[k]) for k in keys + INDEX_LIMITS}
 
 
+INDEX_LIMITS = ("max_article_chars", "max_export_records")    # limits that shape the index (fingerprint)
 DEFAULT = Settings()

@@ -3,11 +3,15 @@
 `Pipeline(seeds_dir, index_dir)` opens (or builds) the index lazily on first
 use; the module-level `qa.retrieve`, `qa.ask` and `qa.verify` use one default
 pipeline over `seeds/` and `index/` (or $QA_SEEDS and $QA_INDEX).
+`Pipeline.update_in_background` indexes what changed in a worker thread while questions
+are answered from the index as it was (the chat's uploads): questions go first.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import store
@@ -16,7 +20,22 @@ from .retrieval.backend import configured
 from .retrieval.filters import make_filter
 from .retrieval.index import Index
 from .retrieval.search import check_question, search
+from .store.distributed import InProcess
 from .types import Answer, Hit
+
+log = logging.getLogger("qa")
+PAUSE_S = 2.0            # a background update waits at most this long for a question before each step
+
+
+class Update:
+    """An index update running in a worker thread (`Pipeline.update_in_background`)."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.done = threading.Event()
+        self.seconds: float | None = None     # once done: how long it took
+        self.changes: str | None = None       # once done: the files added, removed and changed, in words
+        self.error: str | None = None         # once done: why the new articles are not in, if they are not
 
 
 class Pipeline:
@@ -35,6 +54,9 @@ class Pipeline:
         self._backend = None
         self.engine = engine                   # what chunks and encodes a build (None: this process)
         self.synced: dict | None = None        # what the last sync of the backend's copy did
+        self.update: Update | None = None      # the last background update
+        self._asking = 0                       # questions being answered now
+        self._turn = threading.Condition()
 
     @property
     def index(self) -> Index:
@@ -59,6 +81,8 @@ class Pipeline:
             if self._index is None:
                 self._open()
                 return None
+            if self.updating:                  # the update in the background takes the changes in
+                return None
             now = time.monotonic()
             if now - self._looked < every_s:
                 return None
@@ -77,10 +101,61 @@ class Pipeline:
             return store.source_changes(before.get("sources", {}), self._index.manifest.get("sources", {}))
 
     def rebuild(self) -> Index:
-        """Build the index from scratch (`qa index --force`), then bring the backend's copy in step."""
+        """Build the index from scratch (`qa index --force`, under the writer lock), then bring the
+        backend's copy in step."""
         with self._lock:
-            return self._open(store.build(self.seeds_dir, self.index_dir, self.settings, self.progress,
-                                          engine=self.engine))
+            return self._open(store.rebuild(self.seeds_dir, self.index_dir, self.settings, self.progress,
+                                            engine=self.engine))
+
+    @property
+    def updating(self) -> bool:
+        """True while an update runs in the background."""
+        return self.update is not None and not self.update.done.is_set()
+
+    def update_in_background(self) -> Update:
+        """Index what changed in the folder in a worker thread (the one running is returned when
+        there is one), while questions are answered from the index as it is; the new index is
+        swapped in when it is whole. Questions go first: before each article it splits and each
+        batch it encodes, the worker waits while a question is being answered (at most PAUSE_S)."""
+        with self._lock:
+            if self.updating:
+                return self.update
+            job = self.update = Update()
+            current = self._index
+        threading.Thread(target=self._run_update, args=(job, current), name="qa-update", daemon=True).start()
+        return job
+
+    def _run_update(self, job: Update, current: Index | None) -> None:
+        try:
+            engine = self.engine or InProcess(self.settings, False, pause=self._pause)
+            new = store.open_index(self.seeds_dir, self.index_dir, self.settings, False, current, engine)
+            with self._lock:
+                self._open(new)
+            before = current.manifest.get("sources", {}) if current is not None else {}
+            job.changes = store.source_changes(before, new.manifest.get("sources", {}))
+            job.error = new.write_error
+        except Exception as e:                 # the worker never dies silently: the job says why
+            log.exception("updating the index in the background failed")
+            job.error = f"{type(e).__name__}: {e}"
+        finally:
+            job.seconds = time.monotonic() - job.started
+            job.done.set()
+
+    def _pause(self) -> None:
+        with self._turn:
+            self._turn.wait_for(lambda: self._asking == 0, timeout=PAUSE_S)
+
+    @contextmanager
+    def _question(self):
+        """Mark a question being answered (a background update waits for it)."""
+        with self._turn:
+            self._asking += 1
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._asking -= 1
+                self._turn.notify_all()
 
     def _attach(self, index: Index) -> Index:
         """`index`, searched by the configured backend, whose copy is synced to it when it is new."""
@@ -105,13 +180,15 @@ class Pipeline:
         """The k best passages; `since`/`until` (YYYY-MM-DD, inclusive) and `outlets` filter by the
         articles' publication date and outlet inside the retrievers."""
         check_question(question, self.settings.max_question_chars)
-        return search(self.index, question, k, mode, where=make_filter(since, until, outlets))
+        with self._question():
+            return search(self.index, question, k, mode, where=make_filter(since, until, outlets))
 
     def ask(self, question: str, k: int = 8, mode: str = "hybrid", since=None, until=None,
             outlets=None) -> Answer:
         from .answering.answer import answer
         where = make_filter(since, until, outlets)
-        return answer(self.index, question, k=k, mode=mode, where=where)
+        with self._question():
+            return answer(self.index, question, k=k, mode=mode, where=where)
 
     def verify(self, answer: Answer) -> list[str]:
         from .answering.cite import verify

@@ -224,6 +224,16 @@ def test_html_in_a_question_shows_as_text(page):
 
 
 @pytest.mark.browser
+def test_a_right_to_left_override_stays_inside_its_text_in_a_browser(page):
+    reply = ask_in_page(page, "Who is \u202eakluhS\u202c Prabhat?")
+    isolated = page.locator("#qa-chat .qa-user bdi")            # Gradio's sanitiser keeps <bdi>
+    assert isolated.count() == 1 and "\u202e" in isolated.first.inner_text()
+    assert page.evaluate("getComputedStyle(document.querySelector('#qa-chat .qa-user bdi')).unicodeBidi") \
+        == "isolate"
+    assert reply.count() == 1 and "Traceback" not in page.content()
+
+
+@pytest.mark.browser
 def test_bad_input_gets_a_clear_message_in_a_browser(page):
     page.click("#qa-ask")                                # empty
     page.wait_for_selector("#qa-chat .qa-error")
@@ -247,8 +257,13 @@ def test_an_uploaded_page_is_answered_from_with_its_date_and_outlet(browser, own
         ])
         pg.wait_for_selector("#qa-chat .qa-notice", timeout=120_000)
         notice = _flat(pg.locator("#qa-chat .qa-notice").last.inner_text())
-        assert "Added 1 article" in notice and "Pakistan army chief in Moscow" in notice, notice
+        assert notice.startswith("Adding 1 new article: indexing in the background.") and \
+            "Pakistan army chief in Moscow" in notice, notice
         assert "refused: x.html: this is a PNG image" in notice, notice
+        pg.wait_for_function("document.querySelector('#qa-adding').innerText.includes('Added 1 article')",
+                             timeout=120_000)                    # the line under the button says when it is in
+        status = _flat(pg.locator("#qa-adding").inner_text())
+        assert "Pakistan army chief in Moscow after Putin snub (moscowwire.net · 2012-10-03" in status, status
         stored = sorted(p.name for p in (own_server.seeds_dir / "uploads").iterdir())
         assert len(stored) == 1 and stored[0].startswith("up-") and stored[0].endswith(".html")
         assert not (own_server.seeds_dir.parent / "x.html").exists() and not Path("/x.html").exists()

@@ -318,7 +318,8 @@ def check_export(sources, warnings, path, bad):
         assert (s.title, s.outlet, s.date, s.author, s.url) == (rec["title"], outlet, date, author, rec.get("url"))
         assert s.path == str(path) and s.extractor == path.suffix[1:]
         assert derive_text(path, s.record, s.extractor, MAX) == s.text
-    assert [w.split(":")[0] for w in warnings] == [f"skipped export{path.suffix} record {n}" for n in bad]
+    assert [w.split(" (line")[0] for w in warnings] == [f"skipped export{path.suffix} record {n}" for n, _ in bad]
+    assert [int(w.split("(line ")[1].split(")")[0]) for w in warnings] == [line for _, line in bad]
     with pytest.raises(ValueError, match="record 3 of export"):
         derive_text(path, 3, path.suffix[1:], MAX)
 
@@ -330,11 +331,12 @@ def test_jsonl_export(tmp_path):
     path = write(tmp_path, "export.jsonl", "\n".join(lines) + "\n")
     sources, warnings = read_sources(path, MAX)
     # records: 1, 2, 3 (no text), 4, 5 (not JSON), 6 (not an object); blank lines are not counted
+    # as records, but a warning gives the line's number in the file
     assert [s.doc_id for s in sources] == ["export-1", "export-2", "export-4"]
-    assert warnings[0] == "skipped export.jsonl record 3: no text (a non-empty 'text' field is required)"
-    assert warnings[1].startswith("skipped export.jsonl record 5: not JSON")
-    assert warnings[2] == "skipped export.jsonl record 6: not a JSON object (a list)"
-    check_export(sources, warnings, path, [3, 5, 6])
+    assert warnings[0] == "skipped export.jsonl record 3 (line 4): no text (a non-empty 'text' field is required)"
+    assert warnings[1].startswith("skipped export.jsonl record 5 (line 6): not JSON")
+    assert warnings[2] == "skipped export.jsonl record 6 (line 7): not a JSON object (a list)"
+    check_export(sources, warnings, path, [(3, 4), (5, 6), (6, 7)])
     assert read_sources(path, MAX) == (sources, warnings)
 
 
@@ -347,7 +349,7 @@ def test_csv_export(tmp_path):
         for r in rows:
             w.writerow([r.get(k, "") for k in ("title", "text", "date", "url", "outlet", "source", "author")])
     sources, warnings = read_sources(path, MAX)
-    check_export(sources, warnings, path, [3])
+    check_export(sources, warnings, path, [(3, 6)])     # record 1 spans lines 2-4 (quoted line breaks)
     no_text = write(tmp_path, "notext.csv", "title,body\nA,B\n")
     assert read_sources(no_text, MAX) == ([], ["skipped notext.csv: no 'text' column (found: title, body)"])
 
@@ -362,9 +364,9 @@ def test_hostile_records_are_skipped(tmp_path):
     sources, warnings = read_sources(path, MAX)
     assert [(s.doc_id, s.text, s.title, s.date, s.url, s.outlet) for s in sources] == [
         ("hostile-3", "A fine record.", None, None, "http://[::1", None)]  # a lone-surrogate title is dropped
-    assert warnings[0] == "skipped hostile.jsonl record 1: not valid Unicode (lone surrogates)"
-    assert warnings[1].startswith("skipped hostile.jsonl record 2: not JSON")
-    assert warnings[2] == "skipped hostile.jsonl record 4: binary-looking text (many control characters)"
+    assert warnings[0] == "skipped hostile.jsonl record 1 (line 1): not valid Unicode (lone surrogates)"
+    assert warnings[1].startswith("skipped hostile.jsonl record 2 (line 2): not JSON")
+    assert warnings[2] == "skipped hostile.jsonl record 4 (line 4): binary-looking text (many control characters)"
     deep = "<div>" * 50_000 + "text" + "</div>" * 50_000
     page = write(tmp_path, "nested.html", f"<html><body>{deep}</body></html>")
     sources, warnings = read_sources(page, MAX)

@@ -86,6 +86,19 @@ def test_sentence_spans_hold_with_a_small_piece_limit(text, limit):
 
 
 @FAST
+@given(st.one_of(texts_long, st.sampled_from(SPECIAL)))
+@example(text="harbour ferry cargo " * 400)
+@example(text="\uac01" * 300)                  # a Hangul syllable is 3 tokens
+def test_with_the_model_s_window_every_sentence_fits_and_there_are_at_most_n_over_2(text):
+    from qa.retrieval.encoder import window
+    fits = window()
+    spans = sentences(text, 0, len(text), DEFAULT, fits)
+    check_spans(text, 0, len(text), spans)
+    assert all(fits(text[s:e]) == e - s for s, e in spans)
+    assert len(spans) <= len(text) / 2 + 1
+
+
+@FAST
 @given(texts, texts, texts)
 def test_sentences_do_not_depend_on_the_text_around_the_span(before, mid, after):
     whole = before + mid + after

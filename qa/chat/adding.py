@@ -1,14 +1,19 @@
 """Adding articles from the chat: the upload event, and the parts of the page that follow the corpus.
 
 Each uploaded file is checked by its content and stored under a generated name in the uploads
-folder (`qa.ingest.uploads`); then the index is updated incrementally, with progress shown, and
-the heading, the article list and the outlet picker are refreshed. Nothing here raises into
-the page: a refused file is a line in the chat's notice, a failure is logged.
+folder (`qa.ingest.uploads`), and Gradio's copy of it is removed at once (`tempfiles.discard`).
+Then the index is updated in the background (`Pipeline.update_in_background`): questions are
+answered meanwhile from the articles already in, and go first. The chat says at once what is
+being added and what was refused; the line under "Add articles…" follows the update and says
+when the new articles are in, and then the heading, the article list and the outlet picker
+are refreshed. Nothing here raises into the page: a refused file is a line in the notice, a
+failure is logged.
 """
 from __future__ import annotations
 
 import logging
 import os
+import time
 
 import gradio as gr
 
@@ -17,8 +22,10 @@ from ..ingest.uploads import UploadRefused
 from ..ingest.uploads import store as store_upload
 from ..pipeline import Pipeline
 from . import markup
+from .tempfiles import discard
 
 log = logging.getLogger("qa.app")
+POLL_S = 1.0                   # how often the line under "Add articles…" follows a running update
 
 
 def outlet_choices(articles) -> list[str]:
@@ -32,59 +39,88 @@ def corpus_updates(pipeline: Pipeline) -> tuple:
             gr.Dropdown(choices=outlet_choices(articles)))
 
 
+def take(files, pipeline: Pipeline) -> tuple[list, list[str]]:
+    """Check and store each uploaded file (`qa.ingest.uploads`), removing Gradio's copy of each
+    whatever the outcome; (the stored files, the refusals)."""
+    settings = pipeline.settings
+    added, refused = [], []
+    for f in files:
+        path = getattr(f, "name", f)              # gradio gives a path in its own upload folder
+        client = os.path.basename(str(getattr(f, "orig_name", None) or path))
+        try:
+            size = os.path.getsize(path)
+            if size > settings.max_file_bytes:
+                raise UploadRefused(f"{client}: too large ({size:,} bytes; the limit is "
+                                    f"{settings.max_file_bytes:,})")
+            with open(path, "rb") as fh:
+                added.append(store_upload(pipeline.seeds_dir, fh.read(), client, settings))
+        except UploadRefused as e:
+            refused.append(str(e))
+        except OSError as e:
+            refused.append(f"{client}: could not be read ({e.strerror or e})")
+        finally:
+            discard(path)
+    return added, refused
+
+
+def _in_index(pipeline: Pipeline, stored) -> list[str]:
+    """The stored uploads as the index has them: title (outlet · date · author)."""
+    items = []
+    for s in stored:
+        for art in pipeline.index.articles.values():
+            if art.path.endswith(s.name):
+                where = provenance(art)
+                items.append(f"{art.title or art.doc_id}" + (f" ({where})" if where else ""))
+    return items
+
+
 def adder(pipeline: Pipeline):
-    """The upload: (files, chat) -> (chat, heading, article list, outlet picker). Each file is
-    checked by its content and stored under a generated name in the uploads folder
-    (`qa.ingest.uploads`); then the index is updated incrementally, with progress shown."""
+    """The upload: (files, chat) -> (chat, progress line, heading, article list, outlet picker),
+    a generator: the chat's notice at once, then the progress line until the new articles are in."""
     settings = pipeline.settings
 
-    def add(files, chat, progress=gr.Progress(track_tqdm=True)):
+    def add(files, chat):
         chat = list(chat or [])
         keep = gr.update()
         files = [f for f in (files or []) if f]
         if not files:
-            return chat, keep, keep, keep
+            yield chat, keep, keep, keep, keep
+            return
         if len(files) > settings.max_upload_batch:
+            for f in files:
+                discard(getattr(f, "name", f))
             chat.append({"role": "assistant", "content": markup.notice_html(
                 f"Nothing added: at most {settings.max_upload_batch} files at a time, not {len(files)}.")})
-            return chat, keep, keep, keep
-        added, refused = [], []
-        for i, f in enumerate(files):
-            path = getattr(f, "name", f)              # gradio gives a path in its own upload folder
-            client = os.path.basename(str(getattr(f, "orig_name", None) or path))
-            progress((i, len(files) + 1), desc=f"checking {client[:60]}")
-            try:
-                size = os.path.getsize(path)
-                if size > settings.max_file_bytes:
-                    raise UploadRefused(f"{client}: too large ({size:,} bytes; the limit is "
-                                        f"{settings.max_file_bytes:,})")
-                with open(path, "rb") as fh:
-                    added.append(store_upload(pipeline.seeds_dir, fh.read(), client, settings))
-            except UploadRefused as e:
-                refused.append(str(e))
-            except OSError as e:
-                refused.append(f"{client}: could not be read ({e.strerror or e})")
+            yield chat, keep, keep, keep, keep
+            return
+        added, refused = take(files, pipeline)
         new = [s for s in added if not s.duplicate]
-        try:
-            if new:
-                progress((len(files), len(files) + 1), desc=f"indexing {len(new)} new file(s)")
-                pipeline.refresh()
-        except Exception:                             # never a traceback in the chat
-            log.exception("indexing uploads failed")
-            refused.append("the new files are saved but indexing them failed; the details are in the server log")
-        ix = pipeline.index
-        items, n = [], 0
-        for s in added:
-            for art in ix.articles.values():
-                if art.path.endswith(s.name):
-                    where = provenance(art)
-                    n += not s.duplicate
-                    items.append(f"{art.title or art.doc_id}" + (f" ({where})" if where else "")
-                                 + (" — already added before" if s.duplicate else ""))
+        items = [t for s in new for t in s.titles[:5]] + [n for s in added for n in s.notes[:5]]
+        items += [f"{t} — already added before" for s in added if s.duplicate for t in s.titles[:5]]
         items += [f"refused: {r}" for r in refused]
-        title = (f"Added {n} article{'s' if n != 1 else ''}; ask about {'them' if n != 1 else 'it'} now."
-                 if n else "No new article added.")
-        chat.append({"role": "assistant", "content": markup.notice_html(title, items)})
-        return (chat, *corpus_updates(pipeline)) if new else (chat, keep, keep, keep)
+        if not new:
+            chat.append({"role": "assistant", "content": markup.notice_html("No new article added.", items)})
+            yield chat, "", keep, keep, keep
+            return
+        job = pipeline.update_in_background()
+        n = sum(len(s.titles) for s in new)
+        what = f"{n} new article{'s' if n != 1 else ''}"
+        chat.append({"role": "assistant", "content": markup.notice_html(
+            f"Adding {what}: indexing in the background. Keep asking meanwhile: answers come from the "
+            "articles already in until the line under “Add articles…” says the new ones are in.", items)})
+        yield chat, markup.notice_html(f"Indexing {what}…"), keep, keep, keep
+        while not job.done.wait(POLL_S):
+            yield keep, markup.notice_html(f"Indexing {what}… {time.monotonic() - job.started:.0f} s"), \
+                keep, keep, keep
+        if job.error:
+            log.warning("uploads saved but not indexed: %s", job.error)
+            yield keep, markup.notice_html("The new files are saved but indexing them failed; the details are "
+                                           "in the server log."), keep, keep, keep
+            return
+        items = _in_index(pipeline, new)
+        title = f"Added {len(items)} article{'s' if len(items) != 1 else ''} in {job.seconds:.0f} s; ask about " \
+                f"{'them' if len(items) != 1 else 'it'} now."
+        shown = items[:10] + ([f"… and {len(items) - 10:,} more"] if len(items) > 10 else [])
+        yield keep, markup.notice_html(title, shown), *corpus_updates(pipeline)
 
     return add

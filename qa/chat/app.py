@@ -2,16 +2,16 @@
 
 Every reply is quotes from the articles with [n] markers and, under it, a card
 per source (`markup.py`). Articles can be uploaded (checked by content, stored under a
-generated name in the uploads folder, indexed incrementally), and files added to or changed
-in the articles folder are indexed before the next answer. Follow-up questions are rewritten against the
+generated name in the uploads folder, indexed in the background while questions are answered:
+`adding.py`), and files added to or changed in the articles folder are indexed before the next answer. Follow-up questions are rewritten against the
 conversation and the reply says what was searched. The same answering function
 is the API endpoint "ask", which returns the answer as JSON (the schema
 `python -m qa check` verifies).
 
 Served: this app only, on 127.0.0.1 unless the caller says otherwise; no share
 link, no extra file paths, the seeds and index folders blocked, monitoring and
-analytics off. The model is not thread-safe, so every event that uses it shares
-one concurrency id with a limit of 1, and the queue is bounded.
+analytics off. The model is not thread-safe, so every event that answers shares
+one concurrency id with a limit of 1 (the upload has its own), and the queue is bounded.
 """
 from __future__ import annotations
 
@@ -109,6 +109,7 @@ def layout(pipeline: Pipeline) -> SimpleNamespace:
             ui.upload = gr.UploadButton(
                 "Add articles…", file_count="multiple", size="sm", elem_id="qa-upload",
                 file_types=list(pipeline.settings.extensions))
+            ui.adding = gr.HTML("", elem_id="qa-adding")     # follows an upload until it is indexed
             ui.dl_json = gr.DownloadButton("Download answer (JSON)", interactive=False, size="sm",
                                            elem_id="qa-download-json")
             ui.dl_md = gr.DownloadButton("Download answer (Markdown)", interactive=False, size="sm",
@@ -148,6 +149,9 @@ def responder(pipeline: Pipeline, exports: str):
                 reply = markup.notice_html(f"The articles folder changed, but the index could not be updated: "
                                            f"{pipeline.index.write_error}. This answer comes from the articles "
                                            "as they were indexed before.") + reply
+            if pipeline.updating:
+                reply = markup.notice_html("The articles just added are still being indexed; this answer comes "
+                                           "from the articles already in.") + reply
             js, md = markup.export_files(answer, exports)
         except BadFilterError as e:
             chat.append({"role": "assistant", "content": markup.error_html(str(e), "The date or outlet filter "
@@ -195,7 +199,10 @@ def wire_events(ui: SimpleNamespace, respond, add) -> None:
     ui.send.click(respond, [ui.box, *controls], outputs, **model)
     ui.examples.click(respond_example, [ui.examples, *controls], outputs, **model)
     ui.chat.example_select(respond_placeholder, controls, outputs, **model)
-    ui.upload.upload(add, [ui.upload, ui.chat], [ui.chat, *corpus], show_progress="full", **model)
+    # the upload has a queue of its own: it stores the files, then follows the update in the background
+    ui.upload.upload(add, [ui.upload, ui.chat], [ui.chat, ui.adding, *corpus], show_progress="minimal",
+                     show_progress_on=[ui.adding], concurrency_id="adding", concurrency_limit=1,
+                     api_visibility="private")
     cleared = [ui.chat, ui.turns, ui.dl_json, ui.dl_md, ui.box]
     ui.clear.click(reset, None, cleared, queue=False, api_visibility="private")
     ui.chat.clear(reset, None, cleared, queue=False, api_visibility="private")
@@ -231,7 +238,7 @@ def api_endpoint(pipeline: Pipeline) -> None:
 
 def build(pipeline: Pipeline) -> gr.Blocks:
     """The chat app over `pipeline` (not launched)."""
-    exports = tempfile.mkdtemp(prefix="qa-exports-")
+    exports = tempfile.mkdtemp(prefix="qa-exports-", dir=os.environ.get("GRADIO_TEMP_DIR"))  # swept there
     atexit.register(shutil.rmtree, exports, ignore_errors=True)
     with gr.Blocks(title="qa · ask the articles", analytics_enabled=False) as demo:
         ui = layout(pipeline)

@@ -22,6 +22,7 @@ SHOW_QUESTION_CHARS = 400        # a longer question is shown cut, with its leng
 CONTEXT_CHARS = 260              # article text shown around a quote when no passage holds it
 _MARKER = re.compile(r"\[(\d+)\]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")     # embeddings, overrides, isolates and their ends
 
 CSS = """
 .qa-reply { line-height: 1.55; }
@@ -60,8 +61,11 @@ CSS = """
 
 def esc(text: object) -> str:
     """Text made inert for the page: &, <, >, " and ' escaped; a lone surrogate (a browser's
-    script can send one, no JSON encoder of Gradio's can send it back) shown as U+FFFD."""
-    return html.escape(_SURROGATE.sub("\ufffd", str(text)), quote=True)
+    script can send one, no JSON encoder of Gradio's can send it back) shown as U+FFFD; a text
+    with bidirectional controls (a right-to-left override reorders what follows it, up to the
+    end of the paragraph) isolated in <bdi>, so that they act inside it only."""
+    out = html.escape(_SURROGATE.sub("\ufffd", str(text)), quote=True)
+    return f"<bdi>{out}</bdi>" if _BIDI.search(out) else out
 
 
 def _markers(escaped: str, n: int) -> str:

@@ -4,21 +4,27 @@
   comes from a dateline near the top (a day, a month and a year; "in 2012" is not one).
 - `.html` / `.htm`: main text and metadata by trafilatura (`html.py`), paragraphs one per line.
 - `.jsonl` / `.csv`: one article per record; the record's `text` field exactly as stored.
+  Parsed strictly: a line that is not a JSON object, or a CSV record whose quoting is broken or
+  whose fields do not match the header, is skipped with its line number (a broken record never
+  swallows the next: reading goes on at the line after the one it began on). An export of more
+  than `max_records` records is skipped whole (`Settings.max_export_records`).
 
 The same file always gives the same text, and `derive_text` gives it again for
 `verify`, refusing loudly when the installed extractor is not the one that indexed it.
 Bad content never raises out of `read_sources`: it becomes a warning naming the file
-or record. Left out: PDF, DOCX, feeds, and guessing encodings other than a declared one.
+or record. A NUL byte anywhere makes a file binary (refused, never stripped). Left out: PDF, DOCX, feeds, and guessing encodings other than a declared one.
 """
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from .dates import dateline, iso_date
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".jsonl", ".csv")
 FIELDS = ("text", "title", "date", "url", "outlet", "source", "author")
@@ -47,8 +53,9 @@ class _Skip(Exception):
     """A file that is not read; the message is the reason."""
 
 
-def read_sources(path: Path, max_bytes: int) -> tuple[list[Source], list[str]]:
-    """The articles in one file and one warning per thing skipped (a file, or a record), naming it."""
+def read_sources(path: Path, max_bytes: int, max_records: int | None = None) -> tuple[list[Source], list[str]]:
+    """The articles in one file and one warning per thing skipped (a file, or a record), naming it.
+    An export of more than `max_records` records (None: no limit) is skipped whole."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -59,7 +66,7 @@ def read_sources(path: Path, max_bytes: int) -> tuple[list[Source], list[str]]:
             return [_text_source(path, data)], []
         if suffix in (".html", ".htm"):
             return [_html_source(path, data)], []
-        return _export_sources(path, data, max_bytes)
+        return _export_sources(path, data, max_bytes, max_records)
     except _Skip as e:
         return [], [f"skipped {path.name}: {e}"]
 
@@ -105,8 +112,9 @@ def _checked_bytes(path: Path, max_bytes: int) -> bytes:
         raise _Skip("empty")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise _Skip("not UTF-8 (UTF-16 text); re-save it as UTF-8")
-    if b"\x00" in data[:65536]:
-        raise _Skip("binary file (contains NUL bytes)")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _Skip(f"binary file (contains NUL bytes, the first at byte {nul:,})")
     return data
 
 
@@ -115,7 +123,7 @@ def _text_problem(text: str) -> str | None:
     head = text[:65536]
     if not text or text.isspace():
         return "empty"
-    if "\x00" in head or sum(ord(ch) < 32 and ch not in "\n\t\r\f" for ch in head) > 0.01 * len(head):
+    if "\x00" in text or sum(ord(ch) < 32 and ch not in "\n\t\r\f" for ch in head) > 0.01 * len(head):
         return "binary-looking text (many control characters)"
     return None if _encodable(text) else "not valid Unicode (lone surrogates)"
 
@@ -159,12 +167,19 @@ def _html_source(path: Path, data: bytes) -> Source:
                   _clean(page.sitename) or _domain(url), _clean(page.author), url, html.EXTRACTOR, None)
 
 
-def _export_sources(path: Path, data: bytes, max_bytes: int) -> tuple[list[Source], list[str]]:
+def _export_sources(path: Path, data: bytes, max_bytes: int, max_records: int | None
+                    ) -> tuple[list[Source], list[str]]:
     text = _utf8(data).removeprefix("\ufeff")
     kind = path.suffix.lower()[1:]
+    found = _jsonl_records(text) if kind == "jsonl" else _csv_records(text, max_bytes)
+    records = list(found if max_records is None else itertools.islice(found, max_records + 1))
+    if max_records is not None and len(records) > max_records:
+        total = len(records) + sum(1 for _ in found)
+        raise _Skip(f"{total:,} records, more than the limit of {max_records:,} per export file "
+                    f"(max_export_records); split it into files of at most {max_records:,} records")
     sources, warnings = [], []
-    for n, rec in (_jsonl_records(text) if kind == "jsonl" else _csv_records(path, text, max_bytes)):
-        where = f"skipped {path.name} record {n}"
+    for n, line, rec in records:
+        where = f"skipped {path.name} record {n} (line {line})"
         if isinstance(rec, str):
             warnings.append(f"{where}: {rec}")
             continue
@@ -183,34 +198,65 @@ def _export_sources(path: Path, data: bytes, max_bytes: int) -> tuple[list[Sourc
 
 
 def _jsonl_records(text: str):
-    """(n, dict) per non-blank line, or (n, reason) for a line that is not a JSON object."""
+    """(n, line, dict) per non-blank line, or (n, line, reason) for a line that is not a JSON object;
+    n counts records (non-blank lines), line is the line's number in the file."""
     n = 0
-    for line in text.split("\n"):  # not splitlines(): U+2028 may stand raw inside a JSON string
+    for i, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may stand raw inside a JSON string
         if not line.strip():
             continue
         n += 1
         try:
             rec = json.loads(line)
         except (ValueError, RecursionError) as e:
-            yield n, f"not JSON ({str(e)[:80]})"
+            yield n, i, f"not JSON ({str(e)[:80]})"
             continue
-        yield n, (rec if isinstance(rec, dict) else f"not a JSON object (a {type(rec).__name__})")
+        yield n, i, (rec if isinstance(rec, dict) else f"not a JSON object (a {type(rec).__name__})")
 
 
-def _csv_records(path: Path, text: str, max_bytes: int):
-    """(n, dict) per data row with field names lower-cased and stripped."""
+def _csv_records(text: str, max_bytes: int):
+    """(n, line, dict) per data record, field names lower-cased and stripped; (n, line, reason) for
+    a record that csv's strict mode refuses (broken quoting) or whose fields do not match the
+    header. After a broken record, reading goes on at the line after the one it began on, so an
+    unclosed quote never merges the records after it into one. Blank lines are not records."""
     if csv.field_size_limit() < max_bytes:
         csv.field_size_limit(max_bytes)  # a long article is one field; the file size is already bounded
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    n = 0
-    try:
-        names = {(k or "").strip().lower(): k for k in (reader.fieldnames or [])}
-        if "text" not in names:
-            raise _Skip(f"no 'text' column (found: {', '.join(names) or 'no header'})")
-        for n, row in enumerate(reader, 1):
-            yield n, {f: row.get(names[f]) for f in FIELDS if f in names}
-    except csv.Error as e:
-        yield n + 1, f"bad CSV from here on ({e})"
+    lines = io.StringIO(text, newline="").readlines()
+    pos, n, header, reader = 0, 0, None, None
+
+    def feed():
+        nonlocal pos
+        while pos < len(lines):
+            pos += 1
+            yield lines[pos - 1]
+    while True:
+        begin = pos
+        reader = reader or csv.reader(feed(), strict=True)
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            if header is None:
+                raise _Skip(f"broken CSV quoting in the header (line {begin + 1}: {e})") from None
+            n += 1
+            yield n, begin + 1, f"broken CSV quoting ({e})"
+            pos, reader = begin + 1, None
+            continue
+        if not row:
+            continue
+        if header is None:
+            header = {(k or "").strip().lower(): i for i, k in enumerate(row)}
+            if "text" not in header:
+                raise _Skip(f"no 'text' column (found: {', '.join(header) or 'no header'})")
+            width = len(row)
+            continue
+        n += 1
+        if len(row) != width:
+            yield n, begin + 1, f"{len(row)} fields where the header has {width} (broken quoting or a stray comma)"
+            continue
+        yield n, begin + 1, {f: row[header[f]] for f in FIELDS if f in header}
+    if header is None:
+        raise _Skip("no 'text' column (found: no header)")
 
 
 def _clean(value) -> str | None:
@@ -224,62 +270,3 @@ def _domain(url: str | None) -> str | None:
     except ValueError:
         return None
     return host.removeprefix("www.") if host else None
-
-
-_ISO = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:$|[T ]\d)")
-_DATE_SETTINGS = {"REQUIRE_PARTS": ["day", "month", "year"], "STRICT_PARSING": True,
-                  "PARSERS": ["custom-formats", "absolute-time"]}  # never "yesterday": it moves
-
-
-def iso_date(value) -> str | None:
-    """A date string in any common form as "YYYY-MM-DD"; None unless it has a day, month and year."""
-    if not isinstance(value, str) or not value.strip() or len(value) > 100:
-        return None
-    from datetime import date
-    m = _ISO.match(value)
-    if m:  # the date as written, never shifted by a time zone
-        try:
-            return date.fromisoformat(m.group(1)).isoformat()
-        except ValueError:
-            return None
-    m = _PLAIN.fullmatch(value.strip())
-    if m:  # "October 8, 2012", "Mon, 8 Oct. 2012": read here (dateparser costs ~2 ms a call)
-        month = _MONTHS[(m.group("m1") or m.group("m2"))[:3].lower()]
-        try:
-            return date(int(m.group("y")), month, int(m.group("d1") or m.group("d2"))).isoformat()
-        except ValueError:
-            return None
-    import dateparser
-    try:
-        parsed = dateparser.parse(value, languages=["en"], settings=_DATE_SETTINGS)
-    except (ValueError, OverflowError, TypeError):
-        return None
-    return parsed.date().isoformat() if parsed else None
-
-
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-          r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-_DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
-_WEEKDAY = r"(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
-_DATELINE = re.compile(rf"\b(?:{_WEEKDAY}(?:{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_DAY}\s+{_MONTH},?\s+\d{{4}})"
-                       rf"|\d{{4}}-\d{{2}}-\d{{2}})\b", re.I)
-
-
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-_PLAIN = re.compile(rf"{_WEEKDAY}(?:(?P<m1>{_MONTH})\s+(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?,?|(?P<d2>[0-3]?\d)"
-                    rf"(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH}),?)\s+(?P<y>\d{{4}})", re.I)
-
-
-def dateline(text: str) -> str | None:
-    """The date of a dateline in the first 6 non-empty lines (600 characters) of an article.
-
-    The regex only finds candidates with a day, a month name and a year (or an ISO date);
-    dateparser decides whether each is a real date.
-    """
-    head = [ln for ln in text[:600].split("\n") if ln.strip()][:6]
-    for line in head:
-        for m in _DATELINE.finditer(line):
-            found = iso_date(m.group(0))
-            if found:
-                return found
-    return None

@@ -4,14 +4,33 @@ Comments, tables, links, images and formatting are left out; paragraphs come one
 per line ("\\n" between them). The page must be UTF-8 (a BOM allowed) or declare a
 charset that decodes it cleanly: nothing is guessed, so the same bytes always give
 the same text. Left out: fetching pages, and pages that need JavaScript to show text.
+trafilatura's own log lines (and those of htmldate and courlan, which it uses) are not
+printed as if they were qa's ("discarding data: None"): they go to qa's log at debug level,
+and what they mean reaches the user as qa's warning naming the file (`extract` says why).
 """
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from dataclasses import dataclass
 
 import trafilatura
+
+log = logging.getLogger("qa")
+
+
+class _ToDebug(logging.Handler):
+    """A library's log records, re-logged by qa at debug level with the library's name."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("%s: %s", record.name, record.getMessage())
+
+
+for _name in ("trafilatura", "htmldate", "courlan", "justext"):
+    _lib = logging.getLogger(_name)
+    _lib.propagate = False
+    _lib.addHandler(_ToDebug())
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 MIN_CHARS = 200               # an extraction shorter than this is not an article

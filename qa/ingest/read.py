@@ -7,6 +7,9 @@ export record's is the stem plus "-<record number>". A file or record that is
 empty, binary, not UTF-8, too large or of an unknown format is skipped with a
 warning that names it. Offsets index the text `formats.py` defines for the
 format (for plain text, exactly what `open(path, encoding="utf-8").read()` gives).
+An article's text is kept whole (its sha256 is the file's), but only its first
+`max_article_chars` characters (cut at a space) are cleaned and indexed, with a warning;
+an export of more than `max_export_records` records is skipped.
 Cleaning (`boilerplate.py`) and duplicate grouping (`duplicates.py`) run over the
 whole folder, because a line repeated across unrelated articles is site furniture.
 Files in sub-folders and symbolic links are not read, except the uploads folder
@@ -24,7 +27,8 @@ from ..errors import EmptyCorpusError
 from ..types import Article
 from .boilerplate import body_spans, line_table, repeated_within, title_of
 from .duplicates import fingerprint, groups_of
-from .formats import Source, dateline, read_sources
+from .dates import dateline
+from .formats import Source, read_sources
 
 log = logging.getLogger("qa")
 
@@ -75,7 +79,8 @@ def read_folder(folder: Path, settings: Settings = DEFAULT,
                                "(.txt, .md, .html, .jsonl or .csv)")
     sources, skipped, seen = [], [], set()
     for path in article_files(folder, settings):
-        found, warnings = (known or {}).get(file_key(folder, path)) or read_sources(path, settings.max_file_bytes)
+        found, warnings = (known or {}).get(file_key(folder, path)) or read_sources(
+            path, settings.max_file_bytes, settings.max_export_records)
         warnings = list(warnings)
         for s in found:
             if s.doc_id in seen:
@@ -83,6 +88,11 @@ def read_folder(folder: Path, settings: Settings = DEFAULT,
                 continue
             seen.add(s.doc_id)
             sources.append(s)
+            if len(s.text) > settings.max_article_chars:
+                what = path.name if s.record is None else f"{path.name} record {s.record}"
+                warnings.append(f"truncated {what}: {len(s.text):,} characters, more than the limit of "
+                                f"{settings.max_article_chars:,} per article (max_article_chars); only the first "
+                                f"{article_cut(s.text, settings.max_article_chars):,} are indexed")
         for w in warnings:
             skipped.append(w)
             log.warning("%s", w)
@@ -90,6 +100,15 @@ def read_folder(folder: Path, settings: Settings = DEFAULT,
         raise EmptyCorpusError(f"no readable article in {folder}: add UTF-8 articles "
                                "(.txt, .md, .html, .jsonl or .csv)")
     return clean_all(sources, settings), skipped
+
+
+def article_cut(text: str, limit: int) -> int:
+    """How much of `text` is indexed: all of it up to `limit` characters, else up to the last
+    white space before the limit (the whole limit when there is none in its second half)."""
+    if len(text) <= limit:
+        return len(text)
+    cut = max(text.rfind(" ", limit // 2, limit + 1), text.rfind("\n", limit // 2, limit + 1))
+    return cut if cut > 0 else limit
 
 
 def sha256_text(text: str) -> str:
@@ -113,9 +132,10 @@ _BY_TEXT: dict[tuple[str, int], tuple] = {}
 
 
 def _on_its_own(text: str, sha: str, settings: Settings) -> tuple:
-    key = (sha, settings.shingle_words)
+    key = (sha, settings.shingle_words, settings.max_article_chars)
     got = _BY_TEXT.get(key)
     if got is None:
+        text = text[:article_cut(text, settings.max_article_chars)]     # the rest is not indexed
         table = line_table(text)
         within = repeated_within(text, table)
         body, _ = body_spans(text, within, table)
@@ -130,7 +150,7 @@ def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Artic
     global _BY_TEXT
     shas = {src.doc_id: sha256_text(src.text) for src in sources}
     alone = {src.doc_id: _on_its_own(src.text, shas[src.doc_id], settings) for src in sources}
-    _BY_TEXT = {(shas[d], settings.shingle_words): v for d, v in alone.items()}
+    _BY_TEXT = {(shas[d], settings.shingle_words, settings.max_article_chars): v for d, v in alone.items()}
     tables = {d: v[0] for d, v in alone.items()}
     within = {d: v[1] for d, v in alone.items()}
     dups = groups_of({d: v[2] for d, v in alone.items()}, settings)

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..config import DEFAULT, Settings
 from . import html
 from .formats import read_sources
-from .read import uploads_folder
+from .read import article_cut, uploads_folder
 
 MAGIC = {b"%PDF": "a PDF", b"PK\x03\x04": "a zip archive (or a Word/Excel file)", b"\x89PNG": "a PNG image",
          b"GIF8": "a GIF image", b"\xff\xd8\xff": "a JPEG image", b"\x7fELF": "a program",
@@ -42,6 +42,7 @@ class Stored:
     format: str            # ".html", ".jsonl", ".csv", ".md" or ".txt"
     titles: tuple[str, ...]
     duplicate: bool        # the same bytes were uploaded before
+    notes: tuple[str, ...] = ()   # what of it is not indexed: records skipped, an article truncated
 
 
 def content_format(data: bytes, client_name: str, settings: Settings = DEFAULT) -> str:
@@ -57,7 +58,7 @@ def content_format(data: bytes, client_name: str, settings: Settings = DEFAULT) 
     if len(data) > settings.max_file_bytes:
         raise UploadRefused(f"{label}: too large ({len(data):,} bytes; the limit is {settings.max_file_bytes:,})")
     what = next((w for magic, w in MAGIC.items() if data.startswith(magic)), None)
-    if what or b"\x00" in data[:65536]:
+    if what or b"\x00" in data:
         raise UploadRefused(f"{label}: this is {what or 'a binary file'}, not an article")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<") and html.looks_like_html(head):
@@ -81,10 +82,15 @@ def store(folder: Path, data: bytes, client_name: str, settings: Settings = DEFA
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as tmp:   # read it as qa will, before it is kept
         trial = Path(tmp) / f"upload{fmt}"
         trial.write_bytes(data)
-        sources, warnings = read_sources(trial, settings.max_file_bytes)
+        sources, warnings = read_sources(trial, settings.max_file_bytes, settings.max_export_records)
     if not sources:
-        why = "; ".join(w.split(": ", 1)[-1] for w in warnings) or "no article in it"
-        raise UploadRefused(f"{label}: not added ({why})")
+        why = "; ".join(w.split(": ", 1)[-1] for w in warnings[:3]) or "no article in it"
+        raise UploadRefused(f"{label}: not added ({why}{'; …' if len(warnings) > 3 else ''})")
+    notes = [f"{label}: {w.split(' ', 2)[2]}" for w in warnings]      # "record 3 (line 4): no text"
+    notes += [f"{label}{f' record {s.record}' if s.record else ''}: {len(s.text):,} characters, more than the "
+              f"limit of {settings.max_article_chars:,} per article (max_article_chars); only the first "
+              f"{article_cut(s.text, settings.max_article_chars):,} are indexed"
+              for s in sources if len(s.text) > settings.max_article_chars]
     target_dir = uploads_folder(folder, settings)
     if target_dir is None:
         raise UploadRefused("uploads are turned off (Settings.uploads is empty)")
@@ -95,7 +101,7 @@ def store(folder: Path, data: bytes, client_name: str, settings: Settings = DEFA
     path = target_dir / name
     titles = tuple(s.title or s.doc_id for s in sources)
     if path.is_file() and path.read_bytes() == data:
-        return Stored(name, path, fmt, titles, True)
+        return Stored(name, path, fmt, titles, True, tuple(notes))
     kept = sum(1 for p in target_dir.iterdir() if p.name.startswith("up-"))
     if kept >= settings.max_uploads:
         raise UploadRefused(f"{label}: the uploads folder already holds {kept:,} files, the limit "
@@ -115,7 +121,7 @@ def store(folder: Path, data: bytes, client_name: str, settings: Settings = DEFA
     except OSError as e:
         part.unlink(missing_ok=True)
         raise UploadRefused(f"{label}: could not be saved ({e.strerror or e})") from None
-    return Stored(name, path, fmt, titles, False)
+    return Stored(name, path, fmt, titles, False, tuple(notes))
 
 
 def _label(client_name) -> str:

@@ -8,21 +8,19 @@
   a 503 ("queue is full") is a refusal, timed: it must come at once. Then a burst of requests
   sent together, more than the queue holds: how many are refused and how fast, and that every
   request ends (none hangs).
+- `upload` and `flood` (`bench_upload.py`), against app.py over a copy of the articles: `/ask`
+  while an upload of N MB is indexed against `/ask` alone; and what Gradio's upload folder
+  holds after K files are posted to it, until it is back under its cap and once the server stops.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import common
-from .common import stats
-
-TIMEOUT_S = 120.0            # a request that takes longer than this counts as hung
+from . import bench_upload, common
+from .common import TIMEOUT_S, call, pid_rss_mb, stats  # noqa: F401  (call: the tests' too)
 
 
 def rss_now_mb() -> float:
@@ -64,35 +62,6 @@ def threads(pipeline, questions: list[str], n_threads: int = 16, n_asks: int = 5
             "error_examples": errors[:3], "differ_from_sequential": len(differ), "wall_s": wall,
             "asks_per_s": n_asks / wall, "sequential_asks_per_s": 1 / seq_s, "latency_ms": stats(lat), "rss_mb_after_warmup": rss_start,
             "rss_mb_end": rss_now_mb(), "rss_growth_mb": rss_now_mb() - rss_start}
-
-
-def call(url: str, question: str, timeout: float = TIMEOUT_S) -> tuple[str, object, float]:
-    """One `/ask` through Gradio's HTTP API: ("answer", dict) | ("refused", detail) |
-    ("error", message) | ("hung", None); and its seconds."""
-    t = time.perf_counter()
-    body = json.dumps({"data": [question, "hybrid", 8, [], "", "", []]}).encode("utf-8")
-    req = urllib.request.Request(f"{url}/gradio_api/call/ask", data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            event_id = json.loads(resp.read())["event_id"]
-        with urllib.request.urlopen(f"{url}/gradio_api/call/ask/{event_id}", timeout=timeout) as resp:
-            event = None
-            for raw in resp:
-                line = raw.decode("utf-8").rstrip("\n")
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event in ("complete", "error"):
-                    data = json.loads(line[6:])
-                    kind = "answer" if event == "complete" else "error"
-                    return kind, data[0] if kind == "answer" and isinstance(data, list) else data, time.perf_counter() - t
-        return "error", "the result stream ended without a result", time.perf_counter() - t
-    except urllib.error.HTTPError as e:
-        detail = e.read().decode("utf-8", "replace")[:200]
-        return ("refused" if e.code == 503 else "error"), f"{e.code} {detail}", time.perf_counter() - t
-    except TimeoutError:
-        return "hung", None, time.perf_counter() - t
-    except (OSError, ValueError, KeyError) as e:
-        return "error", f"{type(e).__name__}: {e}", time.perf_counter() - t
 
 
 def api(url: str, questions: list[str], clients: int = 20, seconds: float = 60.0, burst: int = 40) -> dict:
@@ -141,16 +110,9 @@ def api(url: str, questions: list[str], clients: int = 20, seconds: float = 60.0
                       "slowest_s": max(dt for _, _, dt in burst_results)}}
 
 
-def pid_rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            return next((int(x.split()[1]) / 1024.0 for x in f if x.startswith("VmRSS:")), 0.0)
-    except OSError:
-        return 0.0
-
-
-def run(seeds: Path, index_dir: Path, quick: bool = False) -> dict:
-    """The load bench: threads in this process, then clients against app.py (quick: a smoke run)."""
+def run(seeds: Path, index_dir: Path, quick: bool = False, upload_mb: float = 4.9) -> dict:
+    """The load bench: threads in this process, then clients against app.py, then asking while an
+    upload of `upload_mb` MB is indexed and a flood of the upload route (quick: a smoke run)."""
     from ..pipeline import Pipeline
     from .common import seed_questions
     questions = list(dict.fromkeys(seed_questions()))
@@ -160,6 +122,7 @@ def run(seeds: Path, index_dir: Path, quick: bool = False) -> dict:
         start = pid_rss_mb(pid)
         out["api"] = api(url, questions[:6] if quick else questions, 20, 8.0 if quick else 60.0, 40)
         out["api"].update(rss_mb_start=start, rss_mb_end=pid_rss_mb(pid))
+    out.update(bench_upload.run(seeds, index_dir, questions[:6], upload_mb, quick))
     return out
 
 
@@ -181,4 +144,6 @@ def report(r: dict) -> str:
                      f"slowest {b['slowest_s']:.1f} s")
         if "rss_mb_start" in a:
             lines.append(f"server memory: {a['rss_mb_start']:.0f} MB after warm-up, {a['rss_mb_end']:.0f} MB at the end")
+    if "upload" in r:
+        lines += [bench_upload.report(r["upload"]), bench_upload.flood_report(r["flood"])]
     return "\n".join(lines)

@@ -1,5 +1,5 @@
 """What the measurements share: where the SQuAD data is, the seed questions, percentiles, peak RSS,
-and app.py served on a loopback port (stopped by its PID)."""
+app.py served on a loopback port (stopped by its PID), one `/ask` over HTTP and a process's memory."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 from ..config import PROJECT_ROOT
 
 SQUAD = PROJECT_ROOT.parent / "shared" / "eval" / "squad-v1.1-dev.json"
+TIMEOUT_S = 120.0            # a request to app.py that takes longer than this counts as hung
 FALLBACK_QUESTIONS = ["Why was Putin's visit cancelled?", "Who is Ruslan Pukhov?", "When did Kayani arrive in Moscow?",
                       "What does Gazprom want in Pakistan?", "How big is Russia's share of the arms trade?"]
 
@@ -75,10 +77,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(seeds: Path, index_dir: Path, ready_s: float = 240.0):
-    """app.py on a free 127.0.0.1 port over `seeds`; yields (url, pid); stopped by its PID."""
+def serving(seeds: Path, index_dir: Path, ready_s: float = 240.0, env: dict | None = None):
+    """app.py on a free 127.0.0.1 port over `seeds` (`env`: more environment); yields (url, pid);
+    stopped by its PID."""
     port = free_port()
-    env = {**os.environ, "QA_SEEDS": str(seeds), "QA_INDEX": str(index_dir)}
+    env = {**os.environ, **(env or {}), "QA_SEEDS": str(seeds), "QA_INDEX": str(index_dir)}
     proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port)], env=env,
                             cwd=str(PROJECT_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url, t = f"http://127.0.0.1:{port}", time.monotonic()
@@ -100,3 +103,40 @@ def serving(seeds: Path, index_dir: Path, ready_s: float = 240.0):
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def call(url: str, question: str, timeout: float = TIMEOUT_S) -> tuple[str, object, float]:
+    """One `/ask` through Gradio's HTTP API: ("answer", dict) | ("refused", detail) |
+    ("error", message) | ("hung", None); and its seconds."""
+    t = time.perf_counter()
+    body = json.dumps({"data": [question, "hybrid", 8, [], "", "", []]}).encode("utf-8")
+    req = urllib.request.Request(f"{url}/gradio_api/call/ask", data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            event_id = json.loads(resp.read())["event_id"]
+        with urllib.request.urlopen(f"{url}/gradio_api/call/ask/{event_id}", timeout=timeout) as resp:
+            event = None
+            for raw in resp:
+                line = raw.decode("utf-8").rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event in ("complete", "error"):
+                    data = json.loads(line[6:])
+                    kind = "answer" if event == "complete" else "error"
+                    return kind, data[0] if kind == "answer" and isinstance(data, list) else data, time.perf_counter() - t
+        return "error", "the result stream ended without a result", time.perf_counter() - t
+    except urllib.error.HTTPError as e:
+        detail = e.read().decode("utf-8", "replace")[:200]
+        return ("refused" if e.code == 503 else "error"), f"{e.code} {detail}", time.perf_counter() - t
+    except TimeoutError:
+        return "hung", None, time.perf_counter() - t
+    except (OSError, ValueError, KeyError) as e:
+        return "error", f"{type(e).__name__}: {e}", time.perf_counter() - t
+
+
+def pid_rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            return next((int(x.split()[1]) / 1024.0 for x in f if x.startswith("VmRSS:")), 0.0)
+    except OSError:
+        return 0.0

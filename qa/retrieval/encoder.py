@@ -65,7 +65,9 @@ class Encoder:
         order = sorted(range(len(unique)), key=lambda i: len(encodings[i].ids))
         return encodings, [order[i:i + self.batch] for i in range(0, len(order), self.batch)]
 
-    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def embed(self, texts: list[str], progress: bool = False, pause=None) -> np.ndarray:
+        """Normalised rows of `texts`; `pause()`, when given, is called before each batch (a
+        background build lets questions go first there)."""
         unique = list(dict.fromkeys(texts))
         if not unique:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -76,6 +78,8 @@ class Encoder:
             from tqdm import tqdm
             bar = tqdm(total=len(unique), unit="text", desc="embedding")
         for rows in batches:
+            if pause is not None:
+                pause()
             out[rows] = self._run([encodings[i] for i in rows])
             if bar is not None:
                 bar.update(len(rows))
@@ -98,9 +102,11 @@ class Reference:
         self.model, self.batch = reference_model(), batch
         self.dim = self.model.get_embedding_dimension()
 
-    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def embed(self, texts: list[str], progress: bool = False, pause=None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if pause is not None:
+            pause()
         vecs = self.model.encode(texts, batch_size=self.batch, show_progress_bar=progress,
                                  convert_to_numpy=True, normalize_embeddings=True)
         return np.ascontiguousarray(vecs, dtype=np.float32)
@@ -135,6 +141,37 @@ def dimension(settings: Settings = DEFAULT) -> int:
     return load(settings).dim
 
 
-def embed(texts: list[str], settings: Settings = DEFAULT, progress: bool = False) -> np.ndarray:
-    """Normalised float32 embeddings, one row per text."""
-    return load(settings).embed(list(texts), progress)
+def embed(texts: list[str], settings: Settings = DEFAULT, progress: bool = False, pause=None) -> np.ndarray:
+    """Normalised float32 embeddings, one row per text (`pause()` before each batch, when given)."""
+    return load(settings).embed(list(texts), progress, pause)
+
+
+class _Fits:
+    """`fits(text)`: how many leading characters of `text` the model reads, [CLS] and [SEP] aside."""
+
+    def __init__(self, tokenizer, limit: int):
+        self.tokenizer, self.limit = tokenizer, limit
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> int:
+        if 3 * len(text) <= self.limit:       # one character makes at most 3 tokens (NFD of a Hangul
+            return len(text)                  # syllable; checked over every code point)
+        with self._lock:
+            enc = self.tokenizer.encode(text, add_special_tokens=False)
+        return len(text) if len(enc.ids) <= self.limit else enc.offsets[self.limit][0]
+
+
+_FITS: list[_Fits] = []
+
+
+def window() -> _Fits:
+    """The model's window as a chunker needs it (`ingest.chunking.Fits`): the tokenizer of the
+    package, untruncated, and `max_seq_length` less the two special tokens (254 of 256)."""
+    with _LOAD_LOCK:
+        if not _FITS:
+            from tokenizers import Tokenizer
+            tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+            _FITS.append(_Fits(tokenizer, _max_tokens() - 2))
+    return _FITS[0]

@@ -67,7 +67,7 @@ def export(out: Path, int8: bool) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
         root = logging.getLogger()
         level = root.level
-        root.setLevel(logging.WARNING)      # the quantiser logs every tensor at INFO
+        root.setLevel(logging.ERROR)        # the quantiser logs every tensor at INFO, and advice at WARNING
         try:
             quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
         finally:

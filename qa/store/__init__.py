@@ -4,7 +4,8 @@
 - `persist.py`: the on-disk layout (manifest, generations, atomic swap), `load`, `stale_reason`
 - `files.py`: each file written all or nothing, read back checked; one writer per index folder
 """
-from .build import build, open_index
-from .persist import folder_signature, load, source_changes, source_hashes, stale_reason, up_to_date
+from .build import build, open_index, rebuild
+from .persist import folder_signature, load, source_changes, source_hashes, stale_reason, sweep, up_to_date
 
-__all__ = ["build", "open_index", "load", "folder_signature", "source_changes", "source_hashes", "stale_reason", "up_to_date"]
+__all__ = ["build", "open_index", "rebuild", "load", "folder_signature", "source_changes", "source_hashes",
+           "stale_reason", "sweep", "up_to_date"]

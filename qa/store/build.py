@@ -198,6 +198,22 @@ def open_index(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, p
         return previous
 
 
+def rebuild(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progress: bool = False,
+            engine=None) -> Index:
+    """Build from scratch (`qa index --force`), under the writer lock like any build: a second
+    rebuild waits for the first, then takes what that one built when it serves the folder as it is."""
+    with writer_lock(index_dir) as waited:
+        if waited and staleness(seeds_dir, index_dir, settings)[0] is None:
+            try:
+                index = _loaded(seeds_dir, index_dir, settings)
+                log.warning("the index in %s was rebuilt by another process while this one waited; "
+                            "that build is used", index_dir)
+                return index
+            except IndexCorruptError:
+                pass
+        return build(seeds_dir, index_dir, settings, progress, engine=engine)
+
+
 def _loaded(seeds_dir: Path, index_dir: Path, settings: Settings) -> Index:
     index = load(seeds_dir, index_dir, settings)
     _note_reader(index, Path(index_dir))

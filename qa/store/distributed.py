@@ -38,18 +38,26 @@ class RayError(QAError):
 
 
 class InProcess:
-    """The default engine: chunk and encode in this process."""
+    """The default engine: chunk and encode in this process. `pause()`, when given, is called
+    before each article is split and each batch is encoded: a build in the background lets
+    questions go first there (`Pipeline.update_in_background`)."""
 
     name = "in-process"
 
-    def __init__(self, settings: Settings, progress: bool = False):
-        self.settings, self.progress = settings, progress
+    def __init__(self, settings: Settings, progress: bool = False, pause=None):
+        self.settings, self.progress, self.pause = settings, progress, pause
 
     def chunk(self, articles: list[Article]) -> list[list[Chunk]]:
-        return [chunk_article(a, 0, self.settings) for a in articles]
+        fits = encoder.window()
+        out = []
+        for a in articles:
+            if self.pause is not None:
+                self.pause()
+            out.append(chunk_article(a, 0, self.settings, fits))
+        return out
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return encoder.embed(texts, self.settings, self.progress)
+        return encoder.embed(texts, self.settings, self.progress, self.pause)
 
     def close(self) -> None:
         pass
@@ -62,7 +70,7 @@ def _chunk_batch(batch: dict, settings: Settings) -> dict:
         d = json.loads(text)
         a = Article(**{**d, "body": tuple(tuple(b) for b in d["body"])})
         out.append(json.dumps([[c.start, c.end, [list(s) for s in c.sentences]]
-                               for c in chunk_article(a, 0, settings)]))
+                               for c in chunk_article(a, 0, settings, encoder.window())]))
     return {"i": batch["i"], "chunks": np.array(out, dtype=object)}
 
 

@@ -79,9 +79,10 @@ def read_checked(path: Path, meta: dict | None) -> bytes:
 
 
 @contextmanager
-def writer_lock(index_dir: Path):
+def writer_lock(index_dir: Path, wait: bool = True):
     """Hold the index folder's writer lock; yields True when another writer had it first (so the
-    caller looks again at what that writer left). Re-entrant within one thread."""
+    caller looks again at what that writer left). Re-entrant within one thread. With `wait`
+    False, BlockingIOError instead of waiting when another writer holds it."""
     index_dir = Path(index_dir)
     key = str(index_dir.resolve())
     held = _held.__dict__.setdefault("depth", {})
@@ -99,6 +100,8 @@ def writer_lock(index_dir: Path):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                raise
             log.warning("another process is writing the index in %s; waiting for it to finish", index_dir)
             fcntl.flock(fd, fcntl.LOCK_EX)
             waited = True

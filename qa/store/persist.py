@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import time
@@ -34,6 +35,7 @@ from ..retrieval.lexical import BM25
 from ..types import Article, Chunk, Location
 from .files import fsync_dir, read_checked, sha256_bytes, write_file, writer_lock
 
+log = logging.getLogger("qa")
 INDEX_FILES = ("articles.jsonl", "chunks.jsonl", "sentences.jsonl", "bm25.jsonl", "dense.faiss", "sentences.npy")
 
 
@@ -126,12 +128,45 @@ def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_sp
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        manifest = {**manifest, "generation": gen, "files": files}
+        manifest = {**manifest, "generation": gen, "previous_generation": before, "files": files}
         write_file(index_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
-        for old in index_dir.iterdir():
-            stray = old.name.startswith((".tmp-", ".manifest")) or old.name.endswith(".part")
-            if stray or old.name.startswith("gen-") and old.name not in (gen, before):
-                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+        _remove_strays(index_dir, {gen, before})
+
+
+def _remove_strays(index_dir: Path, keep: set) -> list[str]:
+    """Remove temporary files and folders and every generation folder not in `keep` (the writer
+    lock held); the names removed."""
+    removed = []
+    for old in sorted(index_dir.iterdir()):
+        stray = old.name.startswith((".tmp-", ".manifest")) or old.name.endswith(".part")
+        if stray or old.name.startswith("gen-") and old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+            removed.append(old.name)
+    return removed
+
+
+def sweep(index_dir: Path) -> list[str]:
+    """Remove what interrupted builds left in `index_dir` (a build killed before its manifest was
+    swapped leaves a generation folder that nothing points to, or a temporary one), keeping the
+    manifest's generation and the one before it (a process that read the old manifest a moment
+    ago still finds its files). Done only when no other writer is at work (it cleans up after
+    itself); returns the names removed."""
+    index_dir = Path(index_dir)
+    if not index_dir.is_dir():
+        return []
+    try:
+        with writer_lock(index_dir, wait=False):
+            m = _read_manifest(index_dir) or {}
+            gens = sorted(p.name for p in index_dir.glob("gen-*"))
+            current = m.get("generation")
+            before = m.get("previous_generation") if "previous_generation" in m else next(
+                (g for g in reversed(gens) if current and g < current), None)    # names sort by time
+            removed = _remove_strays(index_dir, {current, before} - {None})
+    except BlockingIOError:
+        return []
+    if removed:
+        log.warning("removed what interrupted builds left in %s: %s", index_dir, ", ".join(removed))
+    return removed
 
 
 def update_manifest(index_dir: Path, **fields) -> dict:
