@@ -61,8 +61,9 @@ def read(index: Index, question: str, cands: list[Candidate], qv: np.ndarray) ->
     the span beats its passage's "no answer here") and `score`, its order and confidence: the
     span score, minus `reader_null` times the passage's no-answer score, plus `reader_mix` times
     the first-stage score and `reader_type` times how well the sentence holds what the question
-    type asks for (a stated cause for "why", a date for "when": `scoring.fits_type`). Sentences
-    not read are dropped. Without a reader
+    type asks for (a stated cause for "why", a date for "when": `scoring.fits_type`), plus
+    `reader_lede` for the first sentence of an article (a news lede: a question that restates
+    the story asks for what follows it; see docs/reader.md). Sentences not read are dropped. Without a reader
     (settings.reader == ""), the first stage stands."""
     reader = load_reader(index.settings)
     if reader is None or not cands:
@@ -88,9 +89,11 @@ def read(index: Index, question: str, cands: list[Candidate], qv: np.ndarray) ->
                 c.read = float(probabilities(np.array(sp.score - sp.null))[()])
     out = [c for c in by_row.values() if c.read is not None]
     kind = question_type(question)
+    spans = index.sentence_spans
     for c in out:
+        lede = c.row == 0 or spans[c.row - 1][0] != c.doc_id          # the first sentence of its article
         c.score = (c.span_score - s.reader_null * c.null + s.reader_mix * c.first
-                   + s.reader_type * fits_type(kind, c.text))
+                   + s.reader_type * fits_type(kind, c.text) + s.reader_lede * lede)
     return sorted(out, key=lambda c: -c.score)
 
 

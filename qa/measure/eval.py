@@ -25,7 +25,7 @@ from .datasets import NEWS_STORIES, Question, open_dataset, sample
 from .judge import DEPTH, retrieval_rank, right_article, right_place, span_em, span_f1, summarize_ranks
 
 TUNABLE = ("rrf_k", "weight_bm25", "weight_dense", "candidates")
-READER_KNOBS = ("reader_passages", "reader_abstain", "reader_null", "reader_mix", "reader_type")
+READER_KNOBS = ("reader_passages", "reader_abstain", "reader_null", "reader_mix", "reader_type", "reader_lede")
 
 
 def _ask_anyway(pipeline: Pipeline, question: str, mode: str):

@@ -96,12 +96,12 @@ def fit_abstention(pipeline, questions: list[Question], max_cost: float = 0.02, 
             "precision_at_recall_0.50": half[0]["precision"] if half else None}
 
 
-READER_GRID = {"reader_mix": [0.0, 1.0, 2.0, 4.0, 8.0], "reader_null": [0.0, 0.5, 1.0],
-               "reader_type": [0.0, 1.0, 2.0, 4.0]}
+READER_GRID = {"reader_mix": [0.0, 4.0, 8.0, 12.0], "reader_null": [0.0, 0.5, 1.0],
+               "reader_type": [0.0, 1.0, 2.0], "reader_lede": [0.0, -2.0, -3.0, -4.0, -5.0]}
 
 
 def tune_reader(pipeline, questions: list[Question], grid: dict | None = None, progress: bool = True) -> list[dict]:
-    """The reader's order (`reader_mix`, `reader_null`, `reader_type`) on these questions: each question is
+    """The reader's order (`reader_mix`, `reader_null`, `reader_type`, `reader_lede`) on these questions: each question is
     retrieved and read once; every combination re-orders the sentences read, exactly as
     `answer.read` does, and is scored by its first citation (the best sentence, right by the
     judge's rule) and, for the unanswerable questions, by the abstention recall it allows at
@@ -119,7 +119,9 @@ def tune_reader(pipeline, questions: list[Question], grid: dict | None = None, p
         _, _, _, cands = ranked(index, q.question)
         read = [c for c in cands if c.read is not None]       # each sentence judged as the first citation alone
         kind = question_type(q.question)
+        spans = index.sentence_spans
         rows.append((q, [(c.span_score, c.null, c.first, fits_type(kind, c.text),
+                          c.row == 0 or spans[c.row - 1][0] != c.doc_id,
                           bool(q.answers) and right_place(q, index, make_citations(index, [(c.doc_id, c.start, c.end)])[0]))
                          for c in read]))
     keys = list(grid)
@@ -128,8 +130,8 @@ def tune_reader(pipeline, questions: list[Question], grid: dict | None = None, p
         s = dict(zip(keys, combo))
         best = []
         for q, cs in rows:
-            scored = [(span - s["reader_null"] * null + s["reader_mix"] * first + s["reader_type"] * fit, ok)
-                      for span, null, first, fit, ok in cs]
+            scored = [(span - s["reader_null"] * null + s["reader_mix"] * first + s["reader_type"] * fit
+                       + s["reader_lede"] * lede, ok) for span, null, first, fit, lede, ok in cs]
             best.append((q, max(scored) if scored else (float("-inf"), False)))
         ans = [(b, ok) for q, (b, ok) in best if q.answers]
         un = sorted(b for q, (b, _) in best if not q.answers)

@@ -89,7 +89,13 @@ def write_card(out: Path, card: dict) -> None:
              f"- command: `{card['command']}`", f"- commit: {card['commit']}",
              f"- base: {card['base']}, first {card['config']['layers']} layers, max {card['config']['max_tokens']} "
              f"tokens, answers of at most {card['max_answer_tokens']} tokens inside one sentence",
-             f"- data: {json.dumps(card['data'])}", f"- training: {json.dumps(card['training'])}",
+             f"- data: {json.dumps(card['data'])}",
+             f"- training: {card['training']['steps']} steps of {card['training']['planned_steps']} planned, "
+             f"{card['training']['groups_seen']:,} questions ({card['training']['passages_seen']:,} passages), "
+             f"{card['training']['minutes']} minutes, in {len(card['training']['runs'])} run(s):",
+             *[f"  {i}. `{r['command']}` at commit {r['commit'][:12]}: steps {r.get('from_step', '?')} to "
+               f"{r.get('to_step', '?')}, {round(r.get('seconds_this_run', 0) / 60, 1)} minutes"
+               + (f" ({r['note']})" if r.get("note") else "") for i, r in enumerate(card["training"]["runs"], 1)],
              f"- device: {card['device']}; machine: {card['machine']}",
              f"- held-out (SQuAD v1.1 train articles no training question comes from), the int8 model: "
              f"{json.dumps(card['held_out_int8'])}", "",

