@@ -31,8 +31,9 @@ def squad_from_seeds(path):
         for doc_id in q.get("doc_ids") or ():
             d = by_id[doc_id]
             for a in q["answers"]:
-                at = d["text"].find(a)
-                if at >= 0:
+                m = re.search(rf"(?<!\w){re.escape(a)}(?!\w)", d["text"])     # at word edges, as SQuAD's answers are
+                if m:
+                    at = m.start()
                     p = max(i for i, s in enumerate(d["paragraph_starts"]) if s <= at)
                     questions.append({"id": f"{q['id']}-{doc_id}", "question": q["question"], "answers": [a],
                                       "doc_id": doc_id, "paragraph_index": p})
@@ -52,7 +53,7 @@ def _train(tmp_path, data, *extra, timeout=600):
 def test_train_reader_smoke_run_resume_and_the_model_it_writes(tmp_path, index):
     data = tmp_path / "train.json"
     assert squad_from_seeds(data) >= 20
-    run = _train(tmp_path, data, "--steps", "6", "--minutes", "0.15")
+    run = _train(tmp_path, data, "--steps", "3", "--minutes", "0.15")
     assert run.returncode == 0, run.stderr[-2000:]
     card = json.loads(run.stdout)
     out = tmp_path / "reader"
@@ -65,11 +66,14 @@ def test_train_reader_smoke_run_resume_and_the_model_it_writes(tmp_path, index):
     assert {"sentence_top1", "span_em", "span_f1"} <= set(card["curve"][-1]) and "loss" in run.stderr
     assert (tmp_path / "ckpt" / "checkpoint.pt").is_file()
 
-    again = _train(tmp_path, data, "--steps", "6", "--minutes", "0.15", "--resume")   # goes on where it stopped
+    again = _train(tmp_path, data, "--steps", "6", "--minutes", "0.15", "--resume")   # goes on, its decay stretched
     assert again.returncode == 0, again.stderr[-2000:]
     card2 = json.loads(again.stdout)
     assert "resuming at step" in again.stderr and card2["training"]["steps"] > first
-    assert len(card2["training"]["runs"]) == 2 and card2["curve"][0] == card["curve"][0]
+    runs = card2["training"]["runs"]
+    assert len(runs) == 2 and card2["curve"][0] == card["curve"][0] and card2["training"]["planned_steps"] == 6
+    assert runs[0]["from_step"] == 0 and runs[0]["to_step"] == first == runs[1]["from_step"]
+    assert runs[1]["to_step"] == card2["training"]["steps"] and "--resume" in runs[1]["command"]
 
     reader = Reader(out, 2)                                            # the loader the answerer uses
     text = raw(SEEDS, "000_d7d3e32efbec5146")
