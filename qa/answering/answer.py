@@ -143,8 +143,9 @@ def select(index: Index, cands: list[Candidate], kind: str, question: str, qv: n
 
 def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], question: str,
                 qv: np.ndarray, where: Filter | None = None) -> list[Candidate]:
-    """For a "when" question: sentences of other articles that give a different date for the
-    fact a chosen sentence dates, so that the answer shows each side. Besides the retrieved
+    """For a "when" question: sentences of other articles that give a date unlike every date shown
+    for the fact a chosen sentence dates (or a side already added: A ~ B ~ C), so that the answer
+    shows each side. Besides the retrieved
     passages, the passages nearest to the dated sentence itself are searched."""
     extra: list[Candidate] = []
     floor = 0.5 * chosen[0].first            # by the first stage's measure, as for several reasons
@@ -157,14 +158,18 @@ def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], q
     near = [(cid, 10) for c, _ in dated for cid, _ in index.dense.search(index.sentence_vectors[c.row], 10, mask)]
     known = {(o.doc_id, o.start) for o in cands}
     fresh = [o for o in candidates(index, near, question, qv) if (o.doc_id, o.start) not in known]
-    for c, mine in dated:
+    shown = [v for _, mine in dated for v in mine]
+    while dated:                        # a side added is compared in turn: A ~ B ~ C, each its own date
+        c, mine = dated.pop(0)
         for o in cands + fresh:
             if o in chosen or o in extra or o.doc_id == c.doc_id or o.first < floor:
                 continue
             theirs = [v for _, v in dates(o.text)]
-            if theirs and not any(same_date(a, b) for a in mine for b in theirs) \
+            if theirs and not any(same_date(a, b) for a in shown for b in theirs) \
                     and similar(index, c, o) >= SAME_FACT and len(chosen) + len(extra) < MAX_QUOTES + 2:
                 extra.append(o)
+                dated.append((o, theirs))
+                shown.extend(theirs)
     return extra
 
 
