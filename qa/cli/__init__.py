@@ -126,6 +126,11 @@ def cmd_check(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    if args.cleaning is not None:
+        from ..measure import cleaning
+        r = cleaning.run(args.cleaning or None)
+        print(json.dumps(r, indent=2) if args.json else cleaning.report(r))
+        return 0
     from ..measure import eval as evaluation
     r = evaluation.run(args.dataset, args.seeds or default_seeds_dir(), args.index or default_index_dir(),
                        args.cache, tuple(m.strip() for m in args.modes.split(",") if m.strip()), args.split,

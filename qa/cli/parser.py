@@ -80,6 +80,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting for this run: rrf_k, weight_bm25, weight_dense, candidates, "
                         "encoder (onnx, onnx-int8, sentence-transformers)")
+    p.add_argument("--cleaning", nargs="?", const="", default=None, type=str, metavar="FOLDER",
+                   help="only cleaning: body recall/precision and dates on tests/fixtures/cleaning (or FOLDER)")
     p.add_argument("--tune", action="store_true", help="grid-search the fusion settings (hybrid retrieval)")
     p.add_argument("--tune-reader", action="store_true",
                    help="grid-search the reader's order (reader_mix, reader_null) on the questions read once")
