@@ -166,12 +166,15 @@ def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Artic
     articles = []
     for src in sources:
         text = src.text
-        mine = within[src.doc_id] | {key for _, _, key, _ in tables[src.doc_id] if key in across}
-        body, classes = body_spans(text, mine, tables[src.doc_id])
-        date = src.date or _dateline_by_body(text, body)
+        theirs = {key for _, _, key, _ in tables[src.doc_id] if key in across}
+        body, classes = body_spans(text, within[src.doc_id], tables[src.doc_id], theirs)
+        date, evidence = src.date, src.date_evidence
+        if date is None and src.extractor == "text" and (date := _dateline_by_body(text, body)):
+            evidence = "dateline"
         articles.append(Article(doc_id=src.doc_id, path=src.path,
                                 title=src.title or title_of(text, classes, body) or src.doc_id,
                                 text=text, sha256=shas[src.doc_id], body=tuple(body),
                                 duplicate_of=dups.get(src.doc_id), date=date, outlet=src.outlet,
-                                author=src.author, url=src.url, extractor=src.extractor, record=src.record))
+                                author=src.author, url=src.url, extractor=src.extractor, record=src.record,
+                                date_evidence=evidence or (None if date else "date unknown: no dateline")))
     return sorted(articles, key=lambda a: a.doc_id)
