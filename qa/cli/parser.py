@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build the index (or check that it is up to date)")
     _common(p)
     p.add_argument("--force", action="store_true", help="rebuild even when the index is current")
+    p.add_argument("--explain", type=Path, default=None, metavar="FILE",
+                   help="only show what cleaning keeps and drops in FILE, and why (nothing is built)")
     p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="chunk and encode on Ray (a local loopback-only runtime, or the cluster at ADDRESS)")
 

@@ -177,7 +177,7 @@ def decide(text: str, within: set[str], across: set[str], table: list | None = N
             chosen.add(k)
         else:
             for i in segments[k]:
-                rows[i][3] = (f"outside the main text: after a widget, and its words are unlike the story's "
+                rows[i][3] = (f"outside the main text: cut from the story by a widget, and its words are unlike the story's "
                               f"(cosine {sim:.2f} < {BODY_SIMILARITY})")
     story = sorted(i for k in chosen for i in segments[k])
     at = [k for k, i in enumerate(story) if _sentence(text[rows[i][0]:rows[i][1]])]
