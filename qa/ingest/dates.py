@@ -64,16 +64,18 @@ _PLAIN = re.compile(rf"{_WEEKDAY}(?:(?P<m1>{_MONTH})\s+(?P<d1>[0-3]?\d)(?:st|nd|
 def dateline(text: str) -> str | None:
     """The date of a dateline in the first 6 non-empty lines (600 characters) of an article.
 
-    A dateline is a short line (at most 10 words) holding a day, a month and a year ("October 8,
-    2012", "Published Sept 14, 2022", "DUBAI, March 3, 2021 (Reuters) -"); a date inside a story
-    sentence is not one, nor an "Updated" or copyright line. The regex only finds candidates;
+    A dateline is a date with a day, a month and a year on a short line (at most 10 words) or at
+    the start of one ("October 8, 2012", "Published Sept 14, 2022", "DUBAI, March 3, 2021 (Reuters) -
+    ..."); a date further inside a sentence is not one, nor an "Updated" or copyright line. The regex only finds candidates;
     `iso_date` decides whether each is a real date.
     """
     head = [ln for ln in text[:600].split("\n") if ln.strip()][:6]
     for line in head:
-        if len(line.split()) > 10 or _NOT_PUBLISHED.search(line):
+        if _NOT_PUBLISHED.search(line):
             continue
         for m in _DATELINE.finditer(line):
+            if m.start() > 40 and len(line.split()) > 10:    # a date inside a sentence, not a dateline
+                continue
             found = iso_date(m.group(0))
             if found:
                 return found
