@@ -12,6 +12,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FORMAT_VERSION = 2                       # 2: article texts and metadata stored in the index
+# The rules that pick an article's body and date (ingest/boilerplate.py, ingest/dates.py): a change
+# means old indexes rebuild. 2: removals only on evidence, each with its reason; dates by evidence.
+CLEANING_RULES = 2
 
 
 def default_seeds_dir() -> Path:
@@ -104,7 +107,8 @@ class Settings:
         keys = ("extensions", "duplicate_jaccard", "shingle_words", "prose_across", "chunk_sentences",
                 "chunk_overlap", "max_sentence_chars", "model_name", "encoder", "bm25_k1", "bm25_b")
         d = asdict(self)
-        return {k: (list(d[k]) if isinstance(d[k], tuple) else d[k]) for k in keys + INDEX_LIMITS}
+        out = {k: (list(d[k]) if isinstance(d[k], tuple) else d[k]) for k in keys + INDEX_LIMITS}
+        return {**out, "cleaning_rules": CLEANING_RULES}
 
 
 INDEX_LIMITS = ("max_article_chars", "max_export_records")    # limits that shape the index (fingerprint)

@@ -48,6 +48,8 @@ class Article:
     url: str | None = None
     extractor: str = "text"          # what made `text` ("text", "trafilatura 2.3.1", "jsonl", "csv")
     record: int | None = None        # 1-based record number in an export file
+    date_evidence: str | None = None  # what gave `date` ("JSON-LD datePublished", "date in the URL",
+                                      # "dateline", "the record's date field"), or why it is unknown
 
     def in_body(self, start: int, end: int) -> bool:
         """True when [start, end) lies inside the cleaned body: within one paragraph, or

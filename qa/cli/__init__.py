@@ -23,6 +23,8 @@ def _pipeline(args, progress: bool = False, engine=None) -> Pipeline:
 
 
 def cmd_index(args) -> int:
+    if args.explain is not None:
+        return _explain(args)
     from ..store.distributed import RayEngine
     engine = RayEngine(DEFAULT, args.ray or None, progress=True) if args.ray is not None else None
     try:
@@ -61,6 +63,22 @@ def _index(args, p: Pipeline) -> int:
     if p.synced is not None and (b := p.index.backend).name != "embedded":
         print(f"  {b.name} collection {b.collection} at {b.uri}: added {p.synced['added']}, "
               f"removed {p.synced['removed']}, kept {p.synced['kept']} chunks")
+    return 0
+
+
+def _explain(args) -> int:
+    from ..ingest.read import explain
+    found, warnings = explain(args.explain)
+    for w in warnings:
+        print(w)
+    for a, rows in found:
+        dup = f", a scrape of {a.duplicate_of} (its passages are cited as 'also in')" if a.duplicate_of else ""
+        print(f"{a.doc_id}: {a.title!r}, date {a.date or 'unknown'} ({a.date_evidence or 'no evidence'}){dup}")
+        for s, e, _, why in rows:
+            line = a.text[s:e].replace("\t", " ")
+            line = line if len(line) <= 90 else line[:87] + "..."
+            print(f"  {'keep' if why is None else 'DROP'} {s}:{e}  {line}" + (f"\n        because {why}" if why else ""))
+        print(f"  {len(a.body)} of {len(rows)} lines kept as the body")
     return 0
 
 
@@ -126,6 +144,11 @@ def cmd_check(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    if args.cleaning is not None:
+        from ..measure import cleaning
+        r = cleaning.run(args.cleaning or None)
+        print(json.dumps(r, indent=2) if args.json else cleaning.report(r))
+        return 0
     from ..measure import eval as evaluation
     r = evaluation.run(args.dataset, args.seeds or default_seeds_dir(), args.index or default_index_dir(),
                        args.cache, tuple(m.strip() for m in args.modes.split(",") if m.strip()), args.split,

@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build the index (or check that it is up to date)")
     _common(p)
     p.add_argument("--force", action="store_true", help="rebuild even when the index is current")
+    p.add_argument("--explain", type=Path, default=None, metavar="FILE",
+                   help="only show what cleaning keeps and drops in FILE, and why (nothing is built)")
     p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="chunk and encode on Ray (a local loopback-only runtime, or the cluster at ADDRESS)")
 
@@ -80,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting for this run: rrf_k, weight_bm25, weight_dense, candidates, "
                         "encoder (onnx, onnx-int8, sentence-transformers)")
+    p.add_argument("--cleaning", nargs="?", const="", default=None, type=str, metavar="FOLDER",
+                   help="only cleaning: body recall/precision and dates on tests/fixtures/cleaning (or FOLDER)")
     p.add_argument("--tune", action="store_true", help="grid-search the fusion settings (hybrid retrieval)")
     p.add_argument("--tune-reader", action="store_true",
                    help="grid-search the reader's order (reader_mix, reader_null) on the questions read once")

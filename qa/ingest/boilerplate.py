@@ -1,18 +1,25 @@
-"""Boilerplate: which lines of an article are its body, and what its title is.
+"""Boilerplate: which lines of an article are its body, why each other line is not, and its title.
 
-Cleaning never edits text: it keeps a list of body paragraphs as `(start, end)`
-spans into the raw file text, so every later offset still points into the file.
-
-A line is *boilerplate* when it matches a short list of site-furniture phrases
-(paywalls, newsletter sign-ups, comment widgets, donation and legal notices),
-or repeats within the article, or repeats across articles that are not scrapes
-of one story (the caller passes those lines in). A line is *prose* when it looks
-like a sentence. Boilerplate lines cut the article into segments; the segment
-with the most prose is the body, and another segment joins it only when its
-vocabulary is close to the body's (teasers for unrelated stories are not).
-Short non-sentence lines (headings, bylines, captions) are never part of the body.
-
-Left out: languages other than English.
+Cleaning never edits text: it keeps a list of body paragraphs as `(start, end)` spans into the
+raw file text, so every later offset still points into the file. A line leaves the body only on
+evidence that holds on any site, and `decide` says which:
+- *widget*: the whole line has the form of a known widget (`WIDGETS`: a paywall or sign-up box,
+  a comment counter, a share bar, a cookie, legal or donation notice, an advert slot, a "Related
+  stories" heading). Forms are anchored at the start of the line and most are short, so a story
+  sentence that reports on a paywall or mentions a free newsletter is never one;
+- *repeated*: a line of 3+ words that recurs across articles of the folder that are not scrapes
+  of one story (the caller passes those keys), or a non-sentence line that recurs inside the
+  article (a photo credit, a sign-up banner); a repeated sentence loses only its later copies;
+- *outside the main text*: widgets that open a block (a paywall, a "Most read" heading) cut the
+  article into segments; the segment with the most prose is the story, and another joins it only
+  when its vocabulary is close to the story's (teasers for unrelated stories are not);
+- *before / after the story*: lines before its first sentence (masthead, headline, byline,
+  dateline: a headline is not punctuated as a sentence) or after its last (a sign-off; a line of
+  12+ words, an author's bio, still ends the story). Inside the story every other line is kept: short
+  lines, list items, timestamps, captions, Q&A turns. Item headings of a roundup ("Leeds 3 Spurs
+  2") count as story on either edge when lines of the same shape recur inside it.
+A paragraph is never dropped for being short, bulleted, or for a word such as "free",
+"subscribe" or "newsletter" inside a sentence. Left out: languages other than English.
 """
 from __future__ import annotations
 
@@ -22,26 +29,39 @@ from collections import Counter
 
 from ..text import tokenize, words
 
-# Phrases of site furniture. STRONG ones mark a line whatever its length; the
-# others only mark short lines (<= 25 words), where they cannot be a news sentence.
-STRONG = re.compile("|".join([
-    r"monthly limit of free", r"free articles? (left|remaining)", r"already a subscriber",
-    r"subscribe (now|today)|to read the full article", r"unlimited access", r"cancel anytime",
-    r"sign up (to|for) (our|the)[\w\s]*newsletter", r"disqus", r"tax[- ]deduct",
-    r"disclaimer", r"fair use notice", r"all rights reserved", r"cookie (policy|settings)",
-]), re.I)
-WEAK = re.compile("|".join([
-    r"\bnewsletter\b", r"\bsubscri(be|ber|ption)\b", r"\blog ?in\b", r"\bsign (up|in)\b",
-    r"keep reading", r"show less", r"read more", r"watch video", r"most read", r"\bthe latest\b",
-    r"trending", r"related (stories|articles|posts)", r"\bshare (this|on)\b", r"follow us",
-    r"click here", r"post a comment", r"\bcomments?\b", r"leave a (comment|reply)",
-    r"\bdonat(e|ion)\b", r"\bcopyright\b|©", r"privacy policy", r"terms of (use|service)",
-    r"powered by", r"advertisement", r"\barchives\b", r"/month|/year",
-]), re.I)
-_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_W = r"(?:[\w'’.-]+\s+){0,%d}"
+# (reason, opens a block, form). A form matches from the start of the line (bullets stripped).
+WIDGETS = [(why, block, re.compile(form, re.I)) for why, block, form in [
+    ("paywall notice", True, r"(you('|’)ve|you have) reached (your|the) (monthly |free )?(limit|maximum)"
+     r"|to (read|continue reading) (the full|this) (article|story)|already a subscriber\b|get unlimited access"
+     r"|subscribe (now|today)[^\w]*$|.{0,60}\bcancel anytime\b|\$?\d+([.,]\d+)?\s*/\s*(month|year|week)\b"),
+    ("newsletter sign-up", True, r"(sign ?up|subscribe|register)( now| today| free)? (to|for) (our|the|my)\b"
+     r".{0,80}\b(newsletters?|briefing|digest|bulletin|e-?mails?|inbox)\b.{0,80}$"),
+    ("comment widget", True, r"(post|leave|add|write|view|show|load|read) (a |all |the )?(\d+ )?(comments?|reply|replies)\b.{0,20}$"
+     r"|\d+\s+comments?$|comments?( system| \(\d+\))?$|disqus\b|log ?in to (comment|reply)|be the first to comment"),
+    ("share bar", False, r"(share|tweet|e-?mail|print)( this)?( (post|article|story|page))?( on \w+| via \w+)?\s*$"
+     r"|((facebook|twitter|x|whatsapp|linkedin|reddit|e-?mail|copy link)\W*){2,}$"),
+    ("cookie notice", True, r"we use cookies\b|.{0,80}\bcookie (policy|settings|preferences)\b|accept( all)? cookies$"),
+    ("legal notice", True, r"(disclaimer|fair use notice)\b|©|copyright (©|\(c\)|\d{4})|\(c\) \d{4}"
+     r"|.{0,60}\ball rights reserved\b.{0,40}$"),
+    ("donation notice", True, r"(your donation|donate( now| today)?$|make a donation|.{0,40}\btax[- ]deduct)"),
+    ("teaser heading", True, r"(related|more|recommended|popular|top|latest)( stories| articles| news| posts| videos)?\W*$"
+     r"|(more from|more on|most (read|popular|viewed|shared|watched))\b.{0,30}$|the latest\W*$|trending( now| topics)?\W*$"
+     r"|you (may|might) also like\W*$|read next\W*$|keep reading.{0,20}$|show (less|more)\W*$|watch ?video.{0,20}$"
+     r"|editor'?s picks\W*$|in other news\W*$"),
+    ("advert slot", False, r"(advertisement|advertising|sponsored( content)?|ad|story continues below( advertisement)?)\W*$"),
+    ("link to another story", False, r"(read more|see also|also read|read also|related|watch|listen)\s*[:|>»]\s*\S"),
+    ("site credit", False, r"powered by\s+" + (_W % 4) + r"[\w'’.-]+$"),
+    ("follow prompt", False, r"(follow us|click here|log ?in|sign ?in)\b.{0,40}$"),
+]]
+_BULLET = re.compile(r"^[\s•·▪●◦‣∙*–—-]+")
+_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_ITEM = re.compile(r"^\s*([•·▪●◦‣∙*–—-]|\d{1,3}[.)])\s+\S")             # a list item
+_STAMP = re.compile(r"^\s*\d{1,2}[:.]\d{2}\s*([ap]\.?m\.?)?\s*[A-Z]{0,4}\s*$", re.I)   # a live blog's time
 _DATE_LINE = re.compile(r"^\W*(\w+\s+)?\d{1,2}(,|\s)\s*\d{4}\W*$|^\W*\d{1,2}\s+\w+\s+\d{4}\W*$")
 _BYLINE = re.compile(r"^(by|von|par)\s", re.I)
-BODY_SIMILARITY = 0.25        # cosine a secondary segment needs to the body to join it
+BODY_SIMILARITY = 0.25        # cosine a secondary segment needs to the story to join it
+LONG_LINE = 16                # words from which a line without end punctuation is prose (headlines are shorter)
 
 
 def lines(text: str) -> list[tuple[int, int]]:
@@ -58,8 +78,7 @@ def lines(text: str) -> list[tuple[int, int]]:
 
 
 def line_table(text: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, key, class) of every non-empty line: each line's words and phrases looked
-    at once (`classify`)."""
+    """(start, end, key, class) of every non-empty line: each line's words and form looked at once."""
     out = []
     for s, e in lines(text):
         w = words(text[s:e])
@@ -67,20 +86,24 @@ def line_table(text: str) -> list[tuple[int, int, str, str]]:
     return out
 
 
-# A STRONG phrase cannot match a line that holds none of these (checked on the case-folded line).
-_STRONG_WORDS = ("free", "subscri", "full article", "unlimited", "cancel", "newsletter", "disqus",
-                 "deduct", "disclaimer", "fair use", "rights reserved", "cookie")
+def widget(line: str) -> tuple[str, bool] | None:
+    """(reason, opens a block) when the whole line has the form of a known widget, else None."""
+    bare = _BULLET.sub("", line)
+    if len(bare) > 300:                     # no widget line is this long; a story paragraph may be
+        return None
+    for why, block, form in WIDGETS:
+        if form.match(bare):
+            return why, block
+    return None
 
 
 def classify(line: str, n: int | None = None) -> str:
-    """'B' boilerplate phrase, 'P' prose, 'N' neutral (heading, byline, caption); `n` is the
-    line's number of words when already known."""
+    """'B' widget, 'P' prose, 'N' other (heading, byline, caption, list item); `n` is the line's
+    number of words when already known."""
     n = len(words(line)) if n is None else n
-    folded = line.casefold()
-    strong = any(w in folded for w in _STRONG_WORDS) and STRONG.search(line)
-    if strong or (n <= 25 and WEAK.search(line)):
+    if widget(line):
         return "B"
-    if (n >= 6 and _END.search(line)) or n >= 12:
+    if (n >= 6 and _END.search(line)) or n >= LONG_LINE:
         return "P"
     return "N"
 
@@ -103,35 +126,81 @@ def _cosine(a: Counter, b: Counter) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def body_spans(text: str, repeated: set[str], table: list | None = None
+def _sentence(line: str, long: int | None = None) -> bool:
+    """A line that is story by its form: a punctuated sentence, a list item, a timestamp, or (with
+    `long`) a line of at least that many words."""
+    return (bool(_END.search(line) and " " in line) or bool(_ITEM.match(line) or _STAMP.match(line))
+            or (long is not None and len(words(line)) >= long))
+
+
+def _shape(line: str) -> str:
+    """The line's form: capitalised word A, other word a, number 0 ("Leeds 3 Spurs 2" -> "A0A0")."""
+    return "".join("0" if t.isdigit() else "A" if t[:1].isupper() else "a" for t in re.findall(r"\w+", line))[:12]
+
+
+def decide(text: str, within: set[str], across: set[str], table: list | None = None
+           ) -> list[tuple[int, int, str, str | None]]:
+    """(start, end, class, reason) for every line: reason None when the line is body, else why not.
+    `within`: keys repeated inside the text; `across`: keys repeated across the folder's stories."""
+    rows, seen = [], set()
+    for s, e, key, c in line_table(text) if table is None else table:
+        line, why = text[s:e], None
+        if c == "B":
+            why = "widget: " + widget(line)[0]
+        elif key in across and key.count(" ") >= 2:
+            why = "repeated: the line recurs in other stories of the folder"
+        elif key in within and key.count(" ") >= 2 and (c != "P" or key in seen):
+            why = "repeated: the line recurs in this article" if c != "P" else "repeated: a copy of a sentence above"
+        seen.add(key)
+        rows.append([s, e, c, why])
+    # segments, cut by the widgets that open a block
+    segments, cur = [], []
+    for i, (s, e, c, why) in enumerate(rows):
+        if c == "B" and widget(text[s:e])[1]:
+            segments.append(cur)
+            cur = []
+        elif why is None:
+            cur.append(i)
+    segments.append(cur)
+    prose = [[i for i in seg if rows[i][2] == "P"] for seg in segments]
+    if not any(prose):                      # a note without prose: every line that is not furniture
+        return [tuple(r) for r in rows]
+    size = [sum(rows[i][1] - rows[i][0] for i in seg) for seg in segments]   # a story of short lines counts whole
+    main = max(range(len(segments)), key=lambda k: size[k])
+    bag = Counter(t for i in prose[main] for t in tokenize(text[rows[i][0]:rows[i][1]]))
+    chosen = {main}
+    for k, p in enumerate(prose):
+        if k == main:
+            continue
+        sim = _cosine(bag, Counter(t for i in p for t in tokenize(text[rows[i][0]:rows[i][1]]))) if p else 0.0
+        if sim >= BODY_SIMILARITY:
+            chosen.add(k)
+        else:
+            for i in segments[k]:
+                rows[i][3] = (f"outside the main text: cut from the story by a widget, and its words are unlike the story's "
+                              f"(cosine {sim:.2f} < {BODY_SIMILARITY})")
+    story = sorted(i for k in chosen for i in segments[k])
+    at = [k for k, i in enumerate(story) if _sentence(text[rows[i][0]:rows[i][1]])]
+    end = [k for k, i in enumerate(story) if _sentence(text[rows[i][0]:rows[i][1]], 12)]   # a bio line ends a story
+    first, last = (at or end)[0], end[-1]
+    shapes = Counter(_shape(text[rows[i][0]:rows[i][1]]) for i in story[first:last + 1] if rows[i][2] == "N")
+    while first > 0 and shapes[_shape(text[rows[story[first - 1]][0]:rows[story[first - 1]][1]])] >= 2:
+        first -= 1                          # an item heading of the same shape as those inside
+    while last < len(story) - 1 and shapes[_shape(text[rows[story[last + 1]][0]:rows[story[last + 1]][1]])] >= 2:
+        last += 1
+    for i in story[:first]:
+        rows[i][3] = "before the story's first sentence (masthead, headline, byline, dateline)"
+    for i in story[last + 1:]:
+        rows[i][3] = "after the story's last sentence (sign-off, credit, furniture)"
+    return [tuple(r) for r in rows]
+
+
+def body_spans(text: str, within: set[str], table: list | None = None, across: set[str] = frozenset()
                ) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
     """Body paragraph spans and all classified lines (start, end, class); `table` is the
     text's `line_table` when already made."""
-    classes = []
-    for s, e, key, c in line_table(text) if table is None else table:
-        if c != "B" and key in repeated and key.count(" ") >= 2:     # a repeated line of 3+ words
-            c = "B"
-        classes.append((s, e, c))
-    segments, cur = [], []
-    for item in classes:
-        if item[2] == "B":
-            segments.append(cur)
-            cur = []
-        else:
-            cur.append(item)
-    segments.append(cur)
-    prose = [[(s, e) for s, e, c in seg if c == "P"] for seg in segments]
-    if not any(prose):                      # a note without sentences: keep every non-boilerplate line
-        return [(s, e) for s, e, c in classes if c != "B"], classes
-    main = max(range(len(prose)), key=lambda i: sum(e - s for s, e in prose[i]))
-    body = list(prose[main])
-    others = [i for i, spans in enumerate(prose) if i != main and spans]
-    bag = Counter(t for s, e in prose[main] for t in tokenize(text[s:e])) if others else None
-    for i in others:
-        other = Counter(t for s, e in prose[i] for t in tokenize(text[s:e]))
-        if _cosine(bag, other) >= BODY_SIMILARITY:
-            body.extend(prose[i])
-    return sorted(body), classes
+    rows = decide(text, within, across, table)
+    return [(s, e) for s, e, _, why in rows if why is None], [(s, e, c) for s, e, c, _ in rows]
 
 
 def title_of(text: str, classes: list[tuple[int, int, str]], body: list[tuple[int, int]]) -> str:

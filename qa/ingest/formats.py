@@ -2,7 +2,8 @@
 
 - `.txt` / `.md`: the file as `open(path, encoding="utf-8").read()` gives it; the date
   comes from a dateline near the top (a day, a month and a year; "in 2012" is not one).
-- `.html` / `.htm`: main text and metadata by trafilatura (`html.py`), paragraphs one per line.
+- `.html` / `.htm`: main text and metadata by trafilatura (`html.py`), paragraphs one per line;
+  the date from the page's own evidence (`dates.page_date`), or unknown.
 - `.jsonl` / `.csv`: one article per record; the record's `text` field exactly as stored.
   Parsed strictly: a line that is not a JSON object, or a CSV record whose quoting is broken or
   whose fields do not match the header, is skipped with its line number (a broken record never
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .dates import dateline, iso_date
+from .dates import dateline, iso_date, page_date
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".jsonl", ".csv")
 FIELDS = ("text", "title", "date", "url", "outlet", "source", "author")
@@ -43,6 +44,7 @@ class Source:
     url: str | None
     extractor: str            # name and version of what made `text`
     record: int | None        # 1-based record number within an export file
+    date_evidence: str | None = None   # what gave `date` ("JSON-LD datePublished", "dateline"), or why unknown
 
 
 class ExtractorChanged(ValueError):
@@ -150,7 +152,9 @@ def _text_source(path: Path, data: bytes) -> Source:
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
     if problem := _text_problem(text):
         raise _Skip(problem)
-    return Source(path.stem, str(path), text, None, dateline(text), None, None, None, "text", None)
+    date = dateline(text)
+    return Source(path.stem, str(path), text, None, date, None, None, None, "text", None,
+                  "dateline" if date else None)
 
 
 def _html_source(path: Path, data: bytes) -> Source:
@@ -163,8 +167,9 @@ def _html_source(path: Path, data: bytes) -> Source:
     except ValueError as e:
         raise _Skip(str(e)) from None
     url = _clean(page.url)
-    return Source(path.stem, str(path), page.text, _clean(page.title), iso_date(page.date),
-                  _clean(page.sitename) or _domain(url), _clean(page.author), url, html.EXTRACTOR, None)
+    date, evidence = page_date(text, url, page.text)      # the page's evidence, not htmldate's guess
+    return Source(path.stem, str(path), page.text, _clean(page.title), date,
+                  _clean(page.sitename) or _domain(url), _clean(page.author), url, html.EXTRACTOR, None, evidence)
 
 
 def _export_sources(path: Path, data: bytes, max_bytes: int, max_records: int | None
@@ -191,9 +196,11 @@ def _export_sources(path: Path, data: bytes, max_bytes: int, max_records: int | 
         else:
             url = _clean(rec.get("url"))
             outlet = _clean(rec.get("outlet")) or _clean(rec.get("source")) or _domain(url)
+            date = iso_date(rec.get("date"))
+            evidence = ("the record's date field" if date else f"date unknown: the record's date field "
+                        f"{str(rec.get('date'))[:40]!r} is not a date" if rec.get("date") else None)
             sources.append(Source(f"{path.stem}-{n}", str(path), body, _clean(rec.get("title")),
-                                  iso_date(rec.get("date")), outlet, _clean(rec.get("author")),
-                                  url, kind, n))
+                                  date, outlet, _clean(rec.get("author")), url, kind, n, evidence))
     return sources, warnings
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..config import DEFAULT, Settings
 from ..errors import EmptyCorpusError
 from ..types import Article
-from .boilerplate import body_spans, line_table, repeated_within, title_of
+from .boilerplate import body_spans, decide, line_table, repeated_within, title_of
 from .duplicates import fingerprint, groups_of
 from .dates import dateline
 from .formats import Source, read_sources
@@ -143,10 +143,11 @@ def _on_its_own(text: str, sha: str, settings: Settings) -> tuple:
     return got
 
 
-def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Article]:
-    """Clean each text; lines repeated inside an article, or across articles that
-    are not duplicates of each other, count as boilerplate (a prose line only when
-    `settings.prose_across` stories repeat it)."""
+def _context(sources: list[Source], settings: Settings) -> tuple:
+    """(sha256s, line tables, keys repeated within each text, duplicate groups, keys repeated across
+    stories) of a folder's texts: lines repeated inside an article, or across articles that are not
+    duplicates of each other, count as boilerplate (a prose line only when `settings.prose_across`
+    stories repeat it)."""
     global _BY_TEXT
     shas = {src.doc_id: sha256_text(src.text) for src in sources}
     alone = {src.doc_id: _on_its_own(src.text, shas[src.doc_id], settings) for src in sources}
@@ -163,15 +164,45 @@ def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Artic
             if c == "P":
                 prose.add(k)
     across = {k for k, groups in seen.items() if len(groups) >= (settings.prose_across if k in prose else 2)}
+    return shas, tables, within, dups, across
+
+
+def explain(path: Path, settings: Settings = DEFAULT) -> tuple[list[tuple[Article, list]], list[str]]:
+    """What cleaning does to the articles of one file, read with the folder it is in (lines repeated
+    across that folder's stories count): each article with its lines as (start, end, class, reason),
+    reason None for a body line; and the warnings of files not read."""
+    path = Path(path)
+    files = article_files(path.parent, settings) if path.parent.is_dir() else []
+    files = files if path in files else files + [path]
+    sources, warnings = [], []
+    for f in files:
+        found, w = read_sources(f, settings.max_file_bytes, settings.max_export_records)
+        sources.extend(found)
+        warnings.extend(w if f == path else ())
+    mine = {s.doc_id for s in sources if Path(s.path) == path}
+    if not mine:
+        raise ValueError(f"{path.name} gives no article to clean ({'; '.join(warnings) or 'not found'})")
+    _, tables, within, _, across = _context(sources, settings)
+    arts = {a.doc_id: a for a in clean_all(sources, settings) if a.doc_id in mine}
+    return [(arts[d], list(decide(arts[d].text, within[d], {k for _, _, k, _ in tables[d] if k in across}, tables[d])))
+            for d in sorted(mine)], warnings
+
+
+def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Article]:
+    """Clean each text (`_context` says which repeated lines are boilerplate) and date it."""
+    shas, tables, within, dups, across = _context(sources, settings)
     articles = []
     for src in sources:
         text = src.text
-        mine = within[src.doc_id] | {key for _, _, key, _ in tables[src.doc_id] if key in across}
-        body, classes = body_spans(text, mine, tables[src.doc_id])
-        date = src.date or _dateline_by_body(text, body)
+        theirs = {key for _, _, key, _ in tables[src.doc_id] if key in across}
+        body, classes = body_spans(text, within[src.doc_id], tables[src.doc_id], theirs)
+        date, evidence = src.date, src.date_evidence
+        if date is None and src.extractor == "text" and (date := _dateline_by_body(text, body)):
+            evidence = "dateline"
         articles.append(Article(doc_id=src.doc_id, path=src.path,
                                 title=src.title or title_of(text, classes, body) or src.doc_id,
                                 text=text, sha256=shas[src.doc_id], body=tuple(body),
                                 duplicate_of=dups.get(src.doc_id), date=date, outlet=src.outlet,
-                                author=src.author, url=src.url, extractor=src.extractor, record=src.record))
+                                author=src.author, url=src.url, extractor=src.extractor, record=src.record,
+                                date_evidence=evidence or (None if date else "date unknown: no dateline")))
     return sorted(articles, key=lambda a: a.doc_id)
