@@ -66,7 +66,7 @@ def test_a_web_page_is_cited_with_outlet_and_date_and_verifies(archive):
 
 
 def test_an_export_record_is_cited_and_verifies(archive):
-    a = archive.ask("What role does Gazprom want in the Iran-Pakistan pipeline?")
+    a = archive.ask("Who said Gazprom wants a role in the Iran-Pakistan pipeline?")    # only the record says
     cited = [c for c in a.citations if c.doc_id == "export-3"]
     assert cited and cited[0].outlet == "tribune.com.pk"
     assert archive.verify(a) == []

@@ -55,6 +55,13 @@ def _redundant(index: Index, c: Candidate, chosen: list[Candidate]) -> bool:
     return False
 
 
+def is_lede(spans: list, row: int) -> bool:
+    """Is sentence `row` (of `index.sentence_spans`) an article's first, with more of the article
+    after it? A one-sentence article (a brief, an export record) has no lede to pass over."""
+    doc = spans[row][0]
+    return (row == 0 or spans[row - 1][0] != doc) and row + 1 < len(spans) and spans[row + 1][0] == doc
+
+
 def read(index: Index, question: str, cands: list[Candidate], qv: np.ndarray) -> list[Candidate]:
     """The reader's view: passages around the best first-stage sentences are read, and every
     sentence read gets its best answer span (`span`, `span_score`), `read` (the probability that
@@ -91,7 +98,7 @@ def read(index: Index, question: str, cands: list[Candidate], qv: np.ndarray) ->
     kind = question_type(question)
     spans = index.sentence_spans
     for c in out:
-        lede = c.row == 0 or spans[c.row - 1][0] != c.doc_id          # the first sentence of its article
+        lede = is_lede(spans, c.row)
         c.score = (c.span_score - s.reader_null * c.null + s.reader_mix * c.first
                    + s.reader_type * fits_type(kind, c.text) + s.reader_lede * lede)
     return sorted(out, key=lambda c: -c.score)
@@ -144,24 +151,32 @@ def select(index: Index, cands: list[Candidate], kind: str, question: str, qv: n
 def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], question: str,
                 qv: np.ndarray, where: Filter | None = None) -> list[Candidate]:
     """For a "when" question: sentences of other articles that give a date unlike every date shown
-    for the fact a chosen sentence dates (or a side already added: A ~ B ~ C), so that the answer
-    shows each side. Besides the retrieved
-    passages, the passages nearest to the dated sentence itself are searched."""
+    for the fact a chosen sentence dates, or that a side already added dates (A ~ B ~ C), so that
+    the answer shows each side. Besides the retrieved passages, the passages nearest to each dated
+    sentence (chosen or added) are searched."""
     extra: list[Candidate] = []
     floor = 0.5 * chosen[0].first            # by the first stage's measure, as for several reasons
     dated = [(c, [v for _, v in dates(c.text)]) for c in chosen]
     dated = [(c, mine) for c, mine in dated if mine]
     if not dated:
         return []
-    # the passages nearest to each dated sentence
     mask = chunk_mask(index, where)
-    near = [(cid, 10) for c, _ in dated for cid, _ in index.dense.search(index.sentence_vectors[c.row], 10, mask)]
     known = {(o.doc_id, o.start) for o in cands}
-    fresh = [o for o in candidates(index, near, question, qv) if (o.doc_id, o.start) not in known]
+    pool = list(cands)
+
+    def near(c: Candidate) -> list[Candidate]:
+        """The sentences of the passages nearest to `c` that are not in the pool yet."""
+        hits = [(cid, 10) for cid, _ in index.dense.search(index.sentence_vectors[c.row], 10, mask)]
+        new = [o for o in candidates(index, hits, question, qv) if (o.doc_id, o.start) not in known]
+        known.update((o.doc_id, o.start) for o in new)
+        return new
+
+    for c, _ in dated:
+        pool += near(c)
     shown = [v for _, mine in dated for v in mine]
-    while dated:                        # a side added is compared in turn: A ~ B ~ C, each its own date
+    while dated:
         c, mine = dated.pop(0)
-        for o in cands + fresh:
+        for o in list(pool):
             if o in chosen or o in extra or o.doc_id == c.doc_id or o.first < floor:
                 continue
             theirs = [v for _, v in dates(o.text)]
@@ -170,6 +185,7 @@ def other_sides(index: Index, cands: list[Candidate], chosen: list[Candidate], q
                 extra.append(o)
                 dated.append((o, theirs))
                 shown.extend(theirs)
+                pool += near(o)
     return extra
 
 

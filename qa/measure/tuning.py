@@ -108,7 +108,7 @@ def tune_reader(pipeline, questions: list[Question], grid: dict | None = None, p
     the threshold where at most 2% of the answerable questions answered right are refused."""
     from tqdm import tqdm
 
-    from ..answering.answer import ranked
+    from ..answering.answer import is_lede, ranked
     from ..answering.cite import make_citations
     from ..answering.scoring import fits_type, question_type
     from .judge import right_place
@@ -121,7 +121,7 @@ def tune_reader(pipeline, questions: list[Question], grid: dict | None = None, p
         kind = question_type(q.question)
         spans = index.sentence_spans
         rows.append((q, [(c.span_score, c.null, c.first, fits_type(kind, c.text),
-                          c.row == 0 or spans[c.row - 1][0] != c.doc_id,
+                          is_lede(spans, c.row),
                           bool(q.answers) and right_place(q, index, make_citations(index, [(c.doc_id, c.start, c.end)])[0]))
                          for c in read]))
     keys = list(grid)
