@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from conftest import SEEDS
+from qa.answering.render import answer_markdown
 from qa.ingest.formats import derive_text
 from qa.pipeline import Pipeline
 from qa.types import Answer
@@ -68,7 +69,8 @@ def test_a_web_page_is_cited_with_outlet_and_date_and_verifies(archive):
 def test_an_export_record_is_cited_and_verifies(archive):
     a = archive.ask("Who said Gazprom wants a role in the Iran-Pakistan pipeline?")    # only the record says
     cited = [c for c in a.citations if c.doc_id == "export-3"]
-    assert cited and cited[0].outlet == "tribune.com.pk"
+    assert cited and cited[0].outlet == "tribune.com.pk" and cited[0].date is None    # "last month" is no date
+    assert "tribune.com.pk · date unknown" in answer_markdown(a)                        # said, never guessed
     assert archive.verify(a) == []
 
 

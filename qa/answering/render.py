@@ -5,8 +5,9 @@ from ..types import Answer
 
 
 def provenance(item) -> str:
-    """Outlet, publication date and author of a citation or hit, as far as known: "Dawn · 2012-10-08"."""
-    parts = [getattr(item, "outlet", None), getattr(item, "date", None)]
+    """Outlet, publication date and author of a citation, hit or article: "Dawn · 2012-10-08"; a date
+    the article's evidence does not give is said to be unknown, never guessed."""
+    parts = [getattr(item, "outlet", None), getattr(item, "date", None) or "date unknown"]
     author = getattr(item, "author", None)
     parts.append(f"by {author}" if author else None)
     return " · ".join(p for p in parts if p)
