@@ -34,8 +34,7 @@ SHOTS = REPO / "docs" if os.environ.get("QA_UPDATE_SCREENSHOT") == "1" else REPO
 SCREENSHOT, CARD_SHOT = SHOTS / "screenshot.png", SHOTS / "source-card.png"
 PUTIN = "Why was Putin's visit cancelled?"
 FOLLOW_UP = "And what did Gazprom want?"
-TITLES = ["Pakistani soldiers", "Changes in region push Pakistan and Russia together",
-          "Pakistan-Russia relations warm up"]
+TITLES = ["Pakistani soldiers", "Changes in region push Pakistan and Russia together"]     # its two reasons
 XSS = "<img src=x onerror=alert(1)>"
 KAZAN = ("Helicopter makers look to Pakistan\n\nOctober 5, 2012\n\nKAZAN - Managers at the helicopter factories in "
          "Kazan and Ulan-Ude expect orders from Pakistan after the army chief's visit, they said on Friday.\n\n"
@@ -159,10 +158,10 @@ def test_chat_answers_with_sources_in_a_browser(page, pipeline):
     for c in expected.citations:                          # the answer, quote by quote
         assert _flat(c.quote) in text
     assert "[1]" in text and "sources" in text.lower()
-    for title in TITLES:                                  # the three cited articles
+    for title in TITLES:                                  # the cited articles
         assert title in text
     marks = reply.locator("mark")
-    assert marks.count() == len(expected.citations) >= 3
+    assert marks.count() == len(expected.citations) >= 2
     assert _flat(marks.first.inner_text()) == _flat(expected.citations[0].quote)
     spans = reply.locator(".qa-card mark .qa-answer")                    # the exact answer, inside its quote
     assert spans.count() == sum(c.answer_text is not None for c in expected.citations) >= 1

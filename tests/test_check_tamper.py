@@ -202,7 +202,7 @@ def test_what_is_not_a_file_is_refused(pipeline, capsys, tmp_path, case):
 def test_just_under_the_cap_is_checked_not_refused(pipeline, answer, capsys, tmp_path):
     """3.5 MB of citations (each article read once): every one checked, a line for each problem."""
     d = copy.deepcopy(answer)
-    d["citations"] = d["citations"] * 3_000
+    d["citations"] = d["citations"] * (3_500_000 // len(json.dumps(answer["citations"])))
     path = _save(d, lambda d: None, tmp_path / "big.json")
     assert 3_000_000 < path.stat().st_size < 4_000_000
     rc, out, err = _check_in_process(pipeline, capsys, path)

@@ -9,6 +9,7 @@ Skipped when Ray is not installed, except with QA_REQUIRE_SCALE=1 (CI).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def ray_run(folder, tmp_path_factory):
 def test_ray_indexing_listens_on_loopback_and_leaves_nothing(ray_run):
     _, _, result, seen, left = ray_run
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "122 chunks from 4 articles" in result.stdout
+    assert re.search(r"\b\d+ chunks from 4 articles", result.stdout), result.stdout    # the same chunks: next test
     assert seen, "the watcher saw no Ray listener at all"
     assert all(loopback(a) for a in seen), sorted(seen)
     assert left == [], f"processes outlived the run: {left}"
