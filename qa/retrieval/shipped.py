@@ -31,11 +31,12 @@ class EncoderFileError(QAError):
     """The shipped encoder is missing, has no usable card, or fails its sha256 check."""
 
 
-def card(folder: Path = FOLDER) -> dict:
-    """The encoder's card (read once per process); EncoderFileError when it is missing or unusable."""
+def card(folder: Path = FOLDER, fresh: bool = False) -> dict:
+    """The encoder's card (read once per process, or again with `fresh`); EncoderFileError when it
+    is missing or unusable."""
     folder = Path(folder)
     with _LOCK:
-        if folder not in _CARDS:
+        if fresh or folder not in _CARDS:
             try:
                 c = json.loads((folder / "card.json").read_text(encoding="utf-8"))
                 c["files"][MODEL]["sha256"], c["files"][TOKENIZER]["sha256"], int(c["max_seq_length"])
@@ -61,7 +62,7 @@ def checked(folder: Path = FOLDER) -> tuple[Path, Path, int]:
     """(model file, tokenizer file, max_seq_length), after both files pass their card's sha256."""
     from .runtime import sha256_file
     folder = Path(folder)
-    c = card(folder)
+    c = card(folder, fresh=True)             # what is loaded is checked against the card as it is now
     paths = []
     for name in (MODEL, TOKENIZER):
         path = folder / name
