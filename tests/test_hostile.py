@@ -192,7 +192,7 @@ def test_api_refuses_with_a_message(client, server, question, message):  # noqa:
 
 @pytest.mark.parametrize("question, expected", [p for p in SEARCHED if p.id in API_SEARCHED])
 def test_api_answers_odd_text(client, question, expected):
-    _outcome(qa.Answer.from_dict(client.predict(question, api_name="/ask")), expected)
+    _outcome(qa.Answer.from_dict(json.loads(client.predict(question, api_name="/ask"))), expected)
 
 
 @pytest.mark.parametrize("k", BAD_K + [10**9], ids=repr)
