@@ -53,7 +53,8 @@ class Settings:
     # dense
     model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
     embed_batch: int = 16                    # texts per onnxruntime call, sorted by length (16 measured best)
-    # "onnx-int8", "onnx" (fp32: cosine 1.000 to the reference) or "sentence-transformers" (the reference).
+    # "onnx-int8" (the file shipped in models/encoder), or with the train extra "onnx" (fp32, exported
+    # once into the cache: cosine 1.000 to the reference) or "sentence-transformers" (the reference).
     # int8 (dynamic, per channel): SQuAD v1.1 report half, 500 questions: hybrid R@5 0.966 = fp32,
     # first citation 0.788 vs 0.784; dense R@5 0.878 vs 0.874; builds ~1.8x faster than fp32.
     encoder: str = "onnx-int8"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv in the project root and install qa with its test extras.
+# Create .venv in the project root and install qa with its test extras ($QA_EXTRAS, default dev:
+# no torch; add train for `qa train-reader`, `qa export-encoder` and the reference checks).
 # A second run reuses the environment: it reinstalls only when pyproject.toml changed.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +19,7 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
 stamp=".venv/.qa-installed"
-extras="${QA_EXTRAS:-dev}"                 # scripts/test.sh adds milvus,scale (the scale-out tests)
+extras="${QA_EXTRAS:-dev}"                 # scripts/test.sh adds train,milvus,scale (every test)
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 have_sha="" have_extras=""
 [ -f "$stamp" ] && read -r have_sha have_extras < "$stamp" || true
@@ -30,8 +31,9 @@ if [ "$have_sha" != "$want" ] || [ "$missing" = 1 ]; then
   [ "$have_sha" = "$want" ] && [ -n "$have_extras" ] && extras="$have_extras,$extras"   # keep what is there
   echo "qa: installing dependencies into .venv (extras $extras; first run: a few minutes)" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
-  # torch first and pinned: an unpinned resolve pulls a multi-GB CUDA build
-  .venv/bin/python -m pip install --quiet "torch==2.13.0"
+  case ",$extras," in *",train,"*)    # torch first and pinned: an unpinned resolve pulls a multi-GB CUDA build
+    .venv/bin/python -m pip install --quiet "torch==2.13.0" ;;
+  esac
   .venv/bin/python -m pip install --quiet -e ".[$extras]"
   echo "$want $extras" > "$stamp"
 fi

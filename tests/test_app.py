@@ -303,7 +303,7 @@ def test_a_file_dropped_into_the_folder_is_answered_without_a_restart(own_server
     (own_server.seeds_dir / "kazan.txt").write_text(KAZAN, encoding="utf-8")
     time.sleep(2.1)                                       # the folder is looked at at most every 2 s
     client = Client(own_server.url, verbose=False)
-    data = client.predict(question, api_name="/ask")
+    data = json.loads(client.predict(question, api_name="/ask"))
     assert data["citations"][0]["doc_id"] == "kazan" and "Ulan-Ude" in data["citations"][0]["quote"], data
     assert data["citations"][0]["date"] == "2012-10-05"
 
@@ -327,14 +327,14 @@ def test_a_reply_says_when_the_folder_changed(pipeline, tmp_path):
 def test_api_answer_verifies(server, pipeline):
     from gradio_client import Client
     client = Client(server, verbose=False)
-    data = client.predict(PUTIN, api_name="/ask")
+    data = json.loads(client.predict(PUTIN, api_name="/ask"))
     answer = qa.Answer.from_dict(data)
     assert data["schema"] == "qa.answer/3" and not answer.abstained
     assert pipeline.verify(answer) == []
     assert {c.title for c in answer.citations} == set(TITLES)
     assert [c.to_dict() for c in answer.citations] == [c.to_dict() for c in pipeline.ask(PUTIN).citations]
 
-    data = client.predict("When did he arrive in Moscow?", "bm25", 5, ["Who is Kayani?"], api_name="/ask")
+    data = json.loads(client.predict("When did he arrive in Moscow?", "bm25", 5, ["Who is Kayani?"], api_name="/ask"))
     assert data["searched"] == "When did Kayani arrive in Moscow?" and data["mode"] == "bm25"
     assert pipeline.verify(qa.Answer.from_dict(data)) == []
 

@@ -192,7 +192,7 @@ def test_api_refuses_with_a_message(client, server, question, message):  # noqa:
 
 @pytest.mark.parametrize("question, expected", [p for p in SEARCHED if p.id in API_SEARCHED])
 def test_api_answers_odd_text(client, question, expected):
-    _outcome(qa.Answer.from_dict(client.predict(question, api_name="/ask")), expected)
+    _outcome(qa.Answer.from_dict(json.loads(client.predict(question, api_name="/ask"))), expected)
 
 
 @pytest.mark.parametrize("k", BAD_K + [10**9], ids=repr)
@@ -305,13 +305,21 @@ def test_no_file_is_served_through(route, server, pipeline, secrets):  # noqa: F
 
 @pytest.mark.parametrize("path", ["/monitoring", "/monitoring/summary", "/monitoring/0123456789abcdef",
                                   "/gradio_api/monitoring", "/gradio_api/monitoring/summary", "/gradio_api/upload",
-                                  "/gradio_api/mcp/sse", "/gradio_api/mcp/", "/gradio_api/file=", "/gradio_api/proxy="])
-def test_monitoring_upload_and_mcp_are_not_open(path, server, secrets):  # noqa: F811
+                                  "/gradio_api/file=", "/gradio_api/proxy="])
+def test_monitoring_and_upload_are_not_open(path, server, secrets):  # noqa: F811
     status, body = _get(server, path)
     assert status in REFUSALS, (status, body[:200])
     assert b"Monitoring URL" not in body and _leaks(body, secrets) == []
     if path.startswith("/monitoring"):              # the route is there, and says it is off
         assert status == 403 and b"Monitoring is not enabled" in body, body
+
+
+def test_the_mcp_server_offers_only_the_three_tools(server, secrets):  # noqa: F811
+    """The MCP endpoint is open on purpose (issue 25): its schema names ask, retrieve and verify
+    and nothing of the chat's own events, and serves no article text (tests/test_mcp.py calls them)."""
+    status, body = _get(server, "/gradio_api/mcp/schema")
+    assert status == 200 and _leaks(body, secrets) == []
+    assert sorted(t["name"] for t in json.loads(body)) == ["ask", "retrieve", "verify"]
 
 
 def test_the_file_route_is_there_and_refuses(server):  # noqa: F811

@@ -11,6 +11,7 @@ import pytest
 from qa import store as index_mod
 from qa.config import DEFAULT, FORMAT_VERSION
 from qa.errors import EmptyCorpusError
+from qa.retrieval import shipped
 from qa.retrieval.search import search
 
 from conftest import SEEDS
@@ -32,7 +33,8 @@ def small(tmp_path):
 def test_manifest_describes_the_index(pipeline, index):
     m = json.loads((pipeline.index_dir / "manifest.json").read_text(encoding="utf-8"))
     assert m["format_version"] == FORMAT_VERSION
-    assert m["model"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384, "encoder": DEFAULT.encoder}
+    assert m["model"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384, "encoder": DEFAULT.encoder,
+                          "sha256": shipped.sha256()}
     assert m["settings"]["encoder"] == DEFAULT.encoder
     assert m["settings"]["chunk_sentences"] == DEFAULT.chunk_sentences
     assert sorted(m["sources"]) == sorted(p.name for p in SEEDS.glob("*.txt"))
@@ -109,6 +111,21 @@ def test_settings_change_triggers_rebuild(small):
     seeds, idx = small
     other = replace(DEFAULT, chunk_sentences=4)
     assert "settings" in index_mod.stale_reason(seeds, idx, other)
+
+
+def test_an_index_built_by_another_encoder_file_is_rebuilt(small, caplog):
+    """The manifest names the encoder file's sha256: vectors of another model are never mixed in."""
+    seeds, idx = small
+    path = idx / "manifest.json"
+    m = json.loads(path.read_text())
+    m["model"]["sha256"] = "0" * 64
+    path.write_text(json.dumps(m))
+    assert "another encoder model" in index_mod.stale_reason(seeds, idx)
+    with caplog.at_level(logging.INFO, logger="qa"):
+        ix = index_mod.open_index(seeds, idx)
+    assert "building the index" in caplog.text
+    assert ix.manifest["model"]["sha256"] == shipped.sha256() and ix.manifest["incremental"]["texts_reused"] == 0
+    assert index_mod.stale_reason(seeds, idx) is None
 
 
 def test_failed_build_leaves_the_old_index_intact(small):

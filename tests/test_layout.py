@@ -245,6 +245,6 @@ def test_the_unsafe_loader_check_can_fail(tmp_path):
 def test_dependency_floors_where_security_fixes_require_them():
     from importlib.metadata import version
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    assert '"gradio>=6.20,' in text
+    assert '"gradio[mcp]>=6.20,' in text
     major, minor = (int(x) for x in version("gradio").split(".")[:2])
     assert (major, minor) >= (6, 20)

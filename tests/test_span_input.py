@@ -8,14 +8,14 @@ import pytest
 
 from conftest import SEEDS, raw
 from qa.answering.span_input import MAX_ANSWER, Passage, SpanInput, decode, token_targets
-from qa.retrieval.export import model_path
+from qa.retrieval.shipped import FOLDER as ENCODER_FOLDER
 
 QUESTION = "Why was Putin's visit to Islamabad cancelled?"
 
 
 @pytest.fixture(scope="module")
 def inputs() -> SpanInput:
-    return SpanInput(model_path() / "tokenizer.json")
+    return SpanInput(ENCODER_FOLDER / "tokenizer.json")      # MiniLM's tokenizer, shipped with the encoder
 
 
 def _passage(index, doc_id: str, first: int, n: int) -> Passage:

@@ -11,10 +11,12 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import QUESTIONS, REPO, SEEDS, raw
+from conftest import QUESTIONS, REPO, SEEDS, needs_train, raw
 from qa.answering.reader import Reader, ReaderError
 from qa.answering.span_input import Passage
 from qa.retrieval.runtime import sha256_file
+
+pytestmark = needs_train                # training needs torch: the train extra
 
 
 def squad_from_seeds(path):

@@ -1,2 +1,3 @@
-"""The chat: a Gradio app (`app.py`: layout, events, the `/ask` endpoint) and the HTML of its
-replies (`markup.py`: escaped quotes, highlighted passages, source cards)."""
+"""The chat: a Gradio app (`app.py`: layout and events), its API endpoints which are also its
+MCP tools (`api.py`: ask, retrieve, verify), and the HTML of its replies (`markup.py`: escaped
+quotes, highlighted passages, source cards)."""

@@ -1,12 +1,12 @@
-"""The chat as a Gradio app over one pipeline: its layout, its events, and the `/ask` API endpoint.
+"""The chat as a Gradio app over one pipeline: its layout and its events (the API endpoints and MCP tools: `api.py`).
 
 Every reply is quotes from the articles with [n] markers and, under it, a card
 per source (`markup.py`). Articles can be uploaded (checked by content, stored under a
 generated name in the uploads folder, indexed in the background while questions are answered:
 `adding.py`), and files added to or changed in the articles folder are indexed before the next answer. Follow-up questions are rewritten against the
 conversation and the reply says what was searched. The same answering function
-is the API endpoint "ask", which returns the answer as JSON (the schema
-`python -m qa check` verifies).
+is the API endpoint and MCP tool "ask", which returns the answer as JSON (the schema
+`qa check` verifies); `retrieve` and `verify` sit beside it (`api.py`).
 
 Served: this app only, on 127.0.0.1 unless the caller says otherwise; no share
 link, no extra file paths, the seeds and index folders blocked, monitoring and
@@ -31,7 +31,8 @@ from ..answering.followup import resolve as resolve_followup  # noqa: E402
 from ..errors import BackendError, BadFilterError, BadQuestionError  # noqa: E402
 from ..pipeline import Pipeline  # noqa: E402
 from ..types import Answer  # noqa: E402
-from . import markup  # noqa: E402
+from . import api, markup  # noqa: E402
+from .api import DEFAULT_K, MAX_K, MODES  # noqa: E402
 from .adding import adder, corpus_updates, outlet_choices  # noqa: E402
 
 log = logging.getLogger("qa.app")
@@ -44,8 +45,6 @@ EXAMPLES = [
     "Who is Ruslan Pukhov?",
     "What is the capital of France?",
 ]
-MODES = ["hybrid", "bm25", "dense"]
-DEFAULT_K, MAX_K = 8, 20
 THEME = dict(primary_hue="blue", neutral_hue="slate",      # local fonts only: nothing fetched from a CDN
              font=["Inter", "Segoe UI", "Helvetica Neue", "Arial", "sans-serif"],
              font_mono=["ui-monospace", "SFMono-Regular", "Consolas", "Liberation Mono", "monospace"])
@@ -208,34 +207,6 @@ def wire_events(ui: SimpleNamespace, respond, add) -> None:
     ui.chat.clear(reset, None, cleared, queue=False, api_visibility="private")
 
 
-def api_endpoint(pipeline: Pipeline) -> None:
-    """The `/ask` endpoint (gradio_client, "Use via API"): the chat's answer as JSON."""
-    def ask(question: str, mode: str = "hybrid", k: int = DEFAULT_K, earlier: list[str] | None = None,
-            since: str = "", until: str = "", outlets: list[str] | None = None) -> dict:
-        """Answer a question from the articles with cited quotes (the chat's answer, as JSON).
-
-        Args:
-            question: the question, at most 1,000 characters
-            mode: retrieval mode: hybrid (default), bm25 or dense
-            k: number of passages to read the answer from, 1 to 20 (default 8)
-            earlier: the conversation's earlier questions, oldest first, to resolve a follow-up
-            since: only articles published on or after this date (YYYY-MM-DD); "" for no limit
-            until: only articles published on or before this date (YYYY-MM-DD); "" for no limit
-            outlets: only articles by these outlets (case-insensitive); none for every outlet
-        Returns:
-            the answer: text with [n] markers, citations (doc_id, title, start, end, quote,
-            also_in), abstained, searched, notes, passages, mode and schema; the JSON that
-            `python -m qa check` verifies
-        """
-        try:
-            pipeline.follow()
-            return answer_for(pipeline, question, mode, k, earlier or (), since, until, outlets).to_dict()
-        except ValueError as e:
-            raise gr.Error(str(e), title="Bad question", print_exception=False) from None
-
-    gr.api(ask, api_name="ask", concurrency_id=MODEL, concurrency_limit=1)
-
-
 def build(pipeline: Pipeline) -> gr.Blocks:
     """The chat app over `pipeline` (not launched)."""
     exports = tempfile.mkdtemp(prefix="qa-exports-", dir=os.environ.get("GRADIO_TEMP_DIR"))  # swept there
@@ -243,16 +214,17 @@ def build(pipeline: Pipeline) -> gr.Blocks:
     with gr.Blocks(title="qa · ask the articles", analytics_enabled=False) as demo:
         ui = layout(pipeline)
         wire_events(ui, responder(pipeline, exports), adder(pipeline))
-        api_endpoint(pipeline)
+        api.register(pipeline, answer_for, MODEL)      # ask, retrieve, verify: API endpoints and MCP tools
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return demo
 
 
-def launch(demo: gr.Blocks, pipeline: Pipeline, host: str, port: int) -> None:
-    """Serve `demo` without blocking: only the app, nothing of the articles or the index folders."""
+def launch(demo: gr.Blocks, pipeline: Pipeline, host: str, port: int, mcp: bool = True) -> None:
+    """Serve `demo` without blocking: only the app, nothing of the articles or the index folders;
+    with `mcp`, its API endpoints (`api.py`) are also MCP tools at /gradio_api/mcp/."""
     demo.launch(server_name=host, server_port=port, share=False, inbrowser=False, show_error=False,
                 blocked_paths=[str(pipeline.seeds_dir), str(pipeline.index_dir)],
                 max_file_size=pipeline.settings.max_file_bytes,
-                enable_monitoring=False, ssr_mode=False, mcp_server=False, pwa=False,
+                enable_monitoring=False, ssr_mode=False, mcp_server=mcp, pwa=False,
                 footer_links=["api"], css=markup.CSS, theme=gr.themes.Default(**THEME), quiet=True,
                 prevent_thread_lock=True)

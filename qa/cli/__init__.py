@@ -1,4 +1,4 @@
-"""The command line: `python -m qa index | retrieve | ask | check | eval | bench`.
+"""The command line: `qa index | retrieve | ask | check | eval | bench | train-reader | export-encoder`.
 
 The only module that prints and exits. Library errors become one line on stderr
 and an exit code: 1 for a failed check, 2 for bad input or a broken index.
@@ -197,6 +197,19 @@ def cmd_train_reader(args) -> int:
           f"{t['minutes']} minutes in all); held-out, int8: sentence top-1 {h['sentence_top1']}, span EM "
           f"{h['span_em']}, F1 {h['span_f1']}; reader.onnx {card['files']['reader.onnx']['bytes'] / 1e6:.1f} MB, "
           f"sha256 {card['files']['reader.onnx']['sha256'][:16]}...")
+    return 0
+
+
+def cmd_export_encoder(args) -> int:
+    from ..retrieval import ship
+    texts = ship.seed_sentences(args.seeds or default_seeds_dir())
+    card = ship.write(args.out, texts, "qa " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["export-encoder"]
+                      else "qa export-encoder")
+    c, f = card["check"], card["files"]["encoder.onnx"]
+    print(json.dumps(card, indent=2) if args.json else
+          f"encoder written to {args.out}: encoder.onnx {f['bytes'] / 1e6:.1f} MB, sha256 {f['sha256'][:16]}...; "
+          f"cosine to sentence-transformers on {c['texts']} seed sentences: int8 mean {c['int8_mean']}, "
+          f"min {c['int8_min']} (fp32 min {c['fp32_min']})")
     return 0
 
 

@@ -116,6 +116,13 @@ def parser() -> argparse.ArgumentParser:
                    help="minutes between held-out checks, the learning curve (default 10)")
     p.add_argument("--json", action="store_true", help="print the model card as JSON")
 
+    p = sub.add_parser("export-encoder", help="write models/encoder (int8 ONNX, tokenizer, card) from the packaged "
+                       "MiniLM, checked against sentence-transformers (needs the train extra)")
+    p.add_argument("--seeds", type=Path, default=None,
+                   help="articles whose sentences the equality check encodes (default: seeds/ or $QA_SEEDS)")
+    p.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "encoder")
+    p.add_argument("--json", action="store_true", help="print the card as JSON")
+
     p = sub.add_parser("bench", help="speed: index build, query latency by stage, cold start, scale")
     _common(p)
     p.add_argument("--quick", action="store_true", help="a smoke run of under a minute (seeds only, 2k chunks)")

@@ -106,7 +106,7 @@ def serving(seeds: Path, index_dir: Path, ready_s: float = 240.0, env: dict | No
 
 
 def call(url: str, question: str, timeout: float = TIMEOUT_S) -> tuple[str, object, float]:
-    """One `/ask` through Gradio's HTTP API: ("answer", dict) | ("refused", detail) |
+    """One `/ask` through Gradio's HTTP API: ("answer", the answer's dict) | ("refused", detail) |
     ("error", message) | ("hung", None); and its seconds."""
     t = time.perf_counter()
     body = json.dumps({"data": [question, "hybrid", 8, [], "", "", []]}).encode("utf-8")
@@ -123,7 +123,9 @@ def call(url: str, question: str, timeout: float = TIMEOUT_S) -> tuple[str, obje
                 elif line.startswith("data: ") and event in ("complete", "error"):
                     data = json.loads(line[6:])
                     kind = "answer" if event == "complete" else "error"
-                    return kind, data[0] if kind == "answer" and isinstance(data, list) else data, time.perf_counter() - t
+                    if kind == "answer" and isinstance(data, list):
+                        data = json.loads(data[0])          # the endpoint returns the answer as JSON text
+                    return kind, data, time.perf_counter() - t
         return "error", "the result stream ended without a result", time.perf_counter() - t
     except urllib.error.HTTPError as e:
         detail = e.read().decode("utf-8", "replace")[:200]

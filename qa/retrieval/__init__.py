@@ -1,8 +1,10 @@
 """Retrieval: from a question to the passages that best match it.
 
 - `encoder.py`: the MiniLM sentence encoder on onnxruntime (question, chunk and sentence vectors)
-- `runtime.py`: onnxruntime sessions and the model cache; `export.py`: the one-time ONNX export
-  and the sentence-transformers reference (the only place torch is imported)
+- `shipped.py`: the int8 encoder shipped in models/encoder, its card and its sha256 check
+- `runtime.py`: onnxruntime sessions and the model cache of the fp32 reference
+- `export.py`, `ship.py`: the ONNX export, the sentence-transformers reference and
+  `qa export-encoder` (the train extra; the only places torch is imported)
 - `lexical.py`: a sparse BM25 index; `dense.py`: a faiss index over the vectors
 - `fusion.py`: reciprocal rank fusion, a pure function
 - `index.py`: the in-memory index a search runs over

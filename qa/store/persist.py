@@ -33,6 +33,7 @@ from ..retrieval.dense import DenseIndex
 from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
 from ..types import Article, Chunk, Location
+from . import model
 from .files import fsync_dir, read_checked, sha256_bytes, write_file, writer_lock
 
 log = logging.getLogger("qa")
@@ -221,6 +222,8 @@ def staleness(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) ->
         return f"index format {m.get('format_version')} is not the current format {FORMAT_VERSION}", None
     if m.get("settings") != settings.index_fingerprint():
         return "index settings differ from the current settings", None
+    if not model.same(m, settings):
+        return "the index was built with another encoder model (models/encoder changed)", None
     looked = time.time_ns()
     now, stats = source_state(seeds_dir, settings, m)
     changes = source_changes(m.get("sources", {}), now)

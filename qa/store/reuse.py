@@ -23,6 +23,7 @@ from ..ingest.formats import Source
 from ..ingest.read import file_key, sha256_text
 from ..retrieval.index import Index
 from ..types import Chunk
+from . import model
 
 
 class Previous:
@@ -30,7 +31,7 @@ class Previous:
 
     def __init__(self, index: Index | None, settings: Settings):
         ok = (index is not None and index.manifest.get("format_version") == FORMAT_VERSION
-              and index.manifest.get("settings") == settings.index_fingerprint())
+              and index.manifest.get("settings") == settings.index_fingerprint() and model.same(index.manifest, settings))
         self.index = index if ok else None
         self.encoded = self.reused = 0
         self.keys: list[str] | None = None     # of the texts given to `embed`
