@@ -56,7 +56,8 @@ def _flat(text: str) -> str:
 @pytest.fixture(scope="module")
 def server(pipeline, tmp_path_factory):
     """app.py in a subprocess over the session's seeds and index; yields its URL; always killed."""
-    yield from _serve(pipeline.seeds_dir, pipeline.index_dir, tmp_path_factory)
+    for url, _ in serve_app(pipeline.seeds_dir, pipeline.index_dir, tmp_path_factory):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -65,19 +66,22 @@ def own_server(pipeline, tmp_path_factory):
     root = tmp_path_factory.mktemp("own")
     shutil.copytree(pipeline.seeds_dir, root / "articles")
     shutil.copytree(pipeline.index_dir, root / "index")
-    for url in _serve(root / "articles", root / "index", tmp_path_factory):
+    for url, _ in serve_app(root / "articles", root / "index", tmp_path_factory):
         yield SimpleNamespace(url=url, seeds_dir=root / "articles", index_dir=root / "index")
 
 
-def _serve(seeds_dir, index_dir, tmp_path_factory):
+def serve_app(seeds_dir, index_dir, tmp_path_factory, *extra):
+    """app.py (with `extra` arguments) in a subprocess on a free loopback port over these seeds and
+    index; yields (URL, process) once it answers; always stopped by its PID, and its log must hold
+    no traceback. The chat's and the MCP tests' server."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
     env = dict(os.environ, QA_SEEDS=str(seeds_dir), QA_INDEX=str(index_dir),
                GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     env.pop("QA_PORT", None)
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port)], cwd=REPO, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), *extra], cwd=REPO,
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + READY_SECONDS
@@ -93,7 +97,7 @@ def _serve(seeds_dir, index_dir, tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"app.py not ready after {READY_SECONDS}s:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 import qa
-from conftest import REPO, raw
-from test_app import PUTIN, READY_SECONDS, _free_port
+from conftest import raw
+from test_app import PUTIN, serve_app
 
 TOOLS = {"ask": {"question", "mode", "k", "earlier", "since", "until", "outlets"},
          "retrieve": {"question", "k", "mode", "since", "until", "outlets"},
@@ -30,32 +26,8 @@ TOOLS = {"ask": {"question", "mode", "k", "earlier", "since", "until", "outlets"
 
 def _serve(pipeline, tmp_path_factory, *extra):
     """app.py over the session's seeds and index; yields (base URL, process); stopped by its PID."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("mcp-app") / "app.log"
-    env = dict(os.environ, QA_SEEDS=str(pipeline.seeds_dir), QA_INDEX=str(pipeline.index_dir),
-               GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    env.pop("QA_PORT", None)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), *extra], cwd=REPO,
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_SECONDS
-        while "qa: ready" not in log_path.read_text():
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py not ready after {READY_SECONDS}s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-3000:]
+    for url, proc in serve_app(pipeline.seeds_dir, pipeline.index_dir, tmp_path_factory, *extra):
+        yield url.rstrip("/"), proc
 
 
 @pytest.fixture(scope="module")
