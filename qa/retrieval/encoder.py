@@ -181,7 +181,7 @@ def window() -> _Fits:
     with _LOAD_LOCK:
         if not _FITS:
             from tokenizers import Tokenizer
-            _, path, max_tokens = shipped.checked()
+            path, max_tokens = shipped.tokenizer()
             tokenizer = Tokenizer.from_file(str(path))
             tokenizer.no_padding()
             tokenizer.no_truncation()

@@ -58,13 +58,13 @@ def sha256(folder: Path = FOLDER) -> str:
     return card(folder)["files"][MODEL]["sha256"]
 
 
-def checked(folder: Path = FOLDER) -> tuple[Path, Path, int]:
-    """(model file, tokenizer file, max_seq_length), after both files pass their card's sha256."""
+def _verified(folder: Path, names: tuple[str, ...]) -> tuple[list[Path], int]:
+    """The files `names` of `folder` after each passes its card's sha256, and max_seq_length."""
     from .runtime import sha256_file
     folder = Path(folder)
     c = card(folder, fresh=True)             # what is loaded is checked against the card as it is now
     paths = []
-    for name in (MODEL, TOKENIZER):
+    for name in names:
         path = folder / name
         if not path.is_file():
             raise EncoderFileError(f"no {name} in {folder}: restore models/encoder from git")
@@ -72,7 +72,20 @@ def checked(folder: Path = FOLDER) -> tuple[Path, Path, int]:
             raise EncoderFileError(f"{path} does not match the sha256 in its card: restore it from git, "
                                    "or write the folder again with `qa export-encoder`")
         paths.append(path)
-    return paths[0], paths[1], int(c["max_seq_length"])
+    return paths, int(c["max_seq_length"])
+
+
+def checked(folder: Path = FOLDER) -> tuple[Path, Path, int]:
+    """(model file, tokenizer file, max_seq_length), after both files pass their card's sha256."""
+    (model, tokenizer), max_tokens = _verified(folder, (MODEL, TOKENIZER))
+    return model, tokenizer, max_tokens
+
+
+def tokenizer(folder: Path = FOLDER) -> tuple[Path, int]:
+    """(tokenizer file, max_seq_length), the tokenizer checked against its card: what a chunker
+    needs, without hashing the model file a second time."""
+    (path,), max_tokens = _verified(folder, (TOKENIZER,))
+    return path, max_tokens
 
 
 def card_markdown(c: dict) -> str:
