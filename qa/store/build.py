@@ -148,8 +148,7 @@ def _previous(seeds_dir: Path, index_dir: Path, settings: Settings, loaded: Inde
     if _current(loaded, index_dir, settings):
         return loaded
     m = _on_disk(index_dir)
-    if (m is None or m.get("format_version") != FORMAT_VERSION or m.get("settings") != settings.index_fingerprint()
-            or not model.same(m, settings)):
+    if m is None or model.incompatible(m, settings):
         return None
     try:
         return load(seeds_dir, index_dir, settings)

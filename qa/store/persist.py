@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import DEFAULT, FORMAT_VERSION, Settings
+from ..config import DEFAULT, Settings
 from ..errors import IndexCorruptError
 from ..ingest.read import article_files, file_key
 from ..retrieval.dense import DenseIndex
@@ -218,12 +218,8 @@ def staleness(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) ->
         m = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         return f"manifest.json is unreadable ({e})", None
-    if m.get("format_version") != FORMAT_VERSION:
-        return f"index format {m.get('format_version')} is not the current format {FORMAT_VERSION}", None
-    if m.get("settings") != settings.index_fingerprint():
-        return "index settings differ from the current settings", None
-    if not model.same(m, settings):
-        return "the index was built with another encoder model (models/encoder changed)", None
+    if why := model.incompatible(m, settings):
+        return why, None
     looked = time.time_ns()
     now, stats = source_state(seeds_dir, settings, m)
     changes = source_changes(m.get("sources", {}), now)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import FORMAT_VERSION, Settings
+from ..config import Settings
 from ..ingest.formats import Source
 from ..ingest.read import file_key, sha256_text
 from ..retrieval.index import Index
@@ -30,8 +30,7 @@ class Previous:
     """The reusable parts of a loaded earlier index (or nothing, when `index` is None)."""
 
     def __init__(self, index: Index | None, settings: Settings):
-        ok = (index is not None and index.manifest.get("format_version") == FORMAT_VERSION
-              and index.manifest.get("settings") == settings.index_fingerprint() and model.same(index.manifest, settings))
+        ok = index is not None and model.incompatible(index.manifest, settings) is None
         self.index = index if ok else None
         self.encoded = self.reused = 0
         self.keys: list[str] | None = None     # of the texts given to `embed`
