@@ -62,6 +62,13 @@ def is_lede(spans: list, row: int) -> bool:
     return (row == 0 or spans[row - 1][0] != doc) and row + 1 < len(spans) and spans[row + 1][0] == doc
 
 
+def order(span: float, null: float, first: float, fit: float, lede: bool, s) -> float:
+    """A sentence's place among those read: its span score - reader_null x its passage's no-answer
+    score + reader_mix x its first-stage score + reader_type x its question-type fit + reader_lede
+    when it is a lede; `s` holds the weights (Settings, or a combination `qa eval --tune-reader` tries)."""
+    return span - s.reader_null * null + s.reader_mix * first + s.reader_type * fit + s.reader_lede * lede
+
+
 def read(index: Index, question: str, cands: list[Candidate], qv: np.ndarray) -> list[Candidate]:
     """The reader's view: passages around the best first-stage sentences are read, and every
     sentence read gets its best answer span (`span`, `span_score`), `read` (the probability that
@@ -98,9 +105,7 @@ def read(index: Index, question: str, cands: list[Candidate], qv: np.ndarray) ->
     kind = question_type(question)
     spans = index.sentence_spans
     for c in out:
-        lede = is_lede(spans, c.row)
-        c.score = (c.span_score - s.reader_null * c.null + s.reader_mix * c.first
-                   + s.reader_type * fits_type(kind, c.text) + s.reader_lede * lede)
+        c.score = order(c.span_score, c.null, c.first, fits_type(kind, c.text), is_lede(spans, c.row), s)
     return sorted(out, key=lambda c: -c.score)
 
 

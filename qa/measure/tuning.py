@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import sys
 from dataclasses import replace
+from types import SimpleNamespace
 
 from ..retrieval import encoder
 from .datasets import Question
@@ -108,7 +109,7 @@ def tune_reader(pipeline, questions: list[Question], grid: dict | None = None, p
     the threshold where at most 2% of the answerable questions answered right are refused."""
     from tqdm import tqdm
 
-    from ..answering.answer import is_lede, ranked
+    from ..answering.answer import is_lede, order, ranked
     from ..answering.cite import make_citations
     from ..answering.scoring import fits_type, question_type
     from .judge import right_place
@@ -128,10 +129,10 @@ def tune_reader(pipeline, questions: list[Question], grid: dict | None = None, p
     out = []
     for combo in itertools.product(*(grid[k] for k in keys)):
         s = dict(zip(keys, combo))
+        weights = SimpleNamespace(**s)
         best = []
         for q, cs in rows:
-            scored = [(span - s["reader_null"] * null + s["reader_mix"] * first + s["reader_type"] * fit
-                       + s["reader_lede"] * lede, ok) for span, null, first, fit, lede, ok in cs]
+            scored = [(order(span, null, first, fit, lede, weights), ok) for span, null, first, fit, lede, ok in cs]
             best.append((q, max(scored) if scored else (float("-inf"), False)))
         ans = [(b, ok) for q, (b, ok) in best if q.answers]
         un = sorted(b for q, (b, _) in best if not q.answers)
