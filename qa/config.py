@@ -17,6 +17,20 @@ FORMAT_VERSION = 2                       # 2: article texts and metadata stored 
 CLEANING_RULES = 2
 
 
+def git_commit() -> str:
+    """The git commit the project is at, noting uncommitted changes, or "unknown" (what a trained or
+    exported model's card records)."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return (head or "unknown") + (" (with uncommitted changes)" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
 def default_seeds_dir() -> Path:
     """Folder of articles: $QA_SEEDS, else `seeds/` beside the package."""
     return Path(os.environ.get("QA_SEEDS") or PROJECT_ROOT / "seeds")

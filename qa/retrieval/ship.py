@@ -11,30 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ..config import PROJECT_ROOT
+from ..config import git_commit
 from ..ingest.chunking import sentences
 from ..ingest.read import read_folder
 from . import export, shipped
 from .encoder import Encoder
 from .runtime import sha256_file
-
-
-def commit() -> str:
-    """The git commit the export ran at (noting uncommitted changes), or "unknown"."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return (head or "unknown") + (" (with uncommitted changes)" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def seed_sentences(folder: Path) -> list[str]:
@@ -70,7 +57,7 @@ def write(out: Path, texts: list[str], command: str) -> dict:
         fp32.unlink()
         cos8 = _cosines(work / shipped.MODEL, work / shipped.TOKENIZER, max_tokens, texts, ref)
         card = {
-            "kind": "sentence-encoder", "source": shipped.SOURCE, "command": command, "commit": commit(),
+            "kind": "sentence-encoder", "source": shipped.SOURCE, "command": command, "commit": git_commit(),
             "export": export.EXPORT_SETTINGS, "quantize": export.QUANTIZE_SETTINGS,
             "max_seq_length": max_tokens, "dim": int(ref.shape[1]), "pooling": "mean over the attention mask, L2",
             "source_sha256": sha256_file(source / "model.safetensors"),

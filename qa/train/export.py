@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
-from ..config import PROJECT_ROOT
+from ..config import git_commit
 from ..retrieval.runtime import session, sha256_file
 
 
@@ -58,16 +57,6 @@ def onnx_runner(model_file: Path):
         s, e = sess.run(None, {k: v for k, v in feed.items() if k in names})
         return s, e
     return run
-
-
-def commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return head + (" (with uncommitted changes)" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def write_card(out: Path, card: dict) -> None:

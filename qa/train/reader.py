@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from ..answering.span_input import MAX_ANSWER, MAX_LEN, SpanInput, decode, token_targets
-from ..config import PROJECT_ROOT
+from ..config import PROJECT_ROOT, git_commit
 from ..measure.judge import span_em, span_f1
 from ..retrieval.runtime import cache_root
-from .export import commit, export, onnx_runner, write_card
+from .export import export, onnx_runner, write_card
 from .span_data import PASSAGES, Group, Stream
 
 log = logging.getLogger("qa")
@@ -262,7 +262,7 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 1
         log.warning("a checkpoint exists at %s: it is replaced by this new run (use --resume to continue it)", checkpoint)
     # every run is recorded from its start (in each checkpoint), so a run stopped before its end is too
     command = "python -m qa " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train-reader"] else "qa.train.reader.run"
-    state.setdefault("runs", []).append({"command": command, "commit": commit(), "device": device,
+    state.setdefault("runs", []).append({"command": command, "commit": git_commit(), "device": device,
                                          "from_step": state["step"], "planned_steps": state["steps"]})
     stats = train(model, inputs, stream, held, state, minutes, checkpoint, opt, device,
                   checkpoint_minutes, eval_minutes)
