@@ -182,15 +182,20 @@ def explain(path: Path, settings: Settings = DEFAULT) -> tuple[list[tuple[Articl
     mine = {s.doc_id for s in sources if Path(s.path) == path}
     if not mine:
         raise ValueError(f"{path.name} gives no article to clean ({'; '.join(warnings) or 'not found'})")
-    _, tables, within, _, across = _context(sources, settings)
-    arts = {a.doc_id: a for a in clean_all(sources, settings) if a.doc_id in mine}
+    context = _context(sources, settings)
+    _, tables, within, _, across = context
+    arts = {a.doc_id: a for a in _clean(sources, context) if a.doc_id in mine}
     return [(arts[d], list(decide(arts[d].text, within[d], {k for _, _, k, _ in tables[d] if k in across}, tables[d])))
             for d in sorted(mine)], warnings
 
 
 def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Article]:
     """Clean each text (`_context` says which repeated lines are boilerplate) and date it."""
-    shas, tables, within, dups, across = _context(sources, settings)
+    return _clean(sources, _context(sources, settings))
+
+
+def _clean(sources: list[Source], context: tuple) -> list[Article]:
+    shas, tables, within, dups, across = context
     articles = []
     for src in sources:
         text = src.text
