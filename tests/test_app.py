@@ -333,7 +333,7 @@ def test_api_answer_verifies(server, pipeline):
     client = Client(server, verbose=False)
     data = json.loads(client.predict(PUTIN, api_name="/ask"))
     answer = qa.Answer.from_dict(data)
-    assert data["schema"] == "qa.answer/3" and not answer.abstained
+    assert data["schema"] == "qa.answer/4" and not answer.abstained
     assert pipeline.verify(answer) == []
     assert {c.title for c in answer.citations} == set(TITLES)
     assert [c.to_dict() for c in answer.citations] == [c.to_dict() for c in pipeline.ask(PUTIN).citations]

@@ -83,7 +83,7 @@ def test_ask_returns_an_answer_whose_citations_verify(server, pipeline):
     assert not error, text
     data = json.loads(text)
     answer = qa.Answer.from_dict(data)
-    assert data["schema"] == "qa.answer/3" and not answer.abstained and answer.citations
+    assert data["schema"] == "qa.answer/4" and not answer.abstained and answer.citations
     assert qa.verify(answer) == [] and pipeline.verify(answer) == []
     assert [c.to_dict() for c in answer.citations] == [c.to_dict() for c in pipeline.ask(PUTIN).citations]
     for c in answer.citations:
