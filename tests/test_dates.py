@@ -187,3 +187,34 @@ def test_every_seed_question_answers_as_without_question_dates(pipeline, questio
 def test_hostile_questions_answer_cleanly(pipeline, question):
     a = pipeline.ask(question)
     assert isinstance(a, qa.Answer) and pipeline.verify(a) == []
+
+
+# --- the command line and the Markdown answer ---------------------------------------------------
+
+def qa_cli(pipeline, *args):
+    import subprocess
+    import sys
+    cmd = [sys.executable, "-m", "qa", args[0], "--seeds", str(pipeline.seeds_dir), "--index", str(pipeline.index_dir),
+           *args[1:]]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300)
+
+
+def test_the_cli_prints_the_filter_it_applied_and_can_be_told_not_to(pipeline, tmp_path):
+    q = "What did Pakistan say in October 2012?"
+    out = qa_cli(pipeline, "ask", q)
+    assert out.returncode == 0, out.stderr
+    assert "*dates: articles from 2012-10-01 to 2012-10-31 (read from “in October 2012”)*" in out.stdout
+    assert "(searched for: What did Pakistan say?)" in out.stdout
+    off = qa_cli(pipeline, "ask", q, "--no-question-dates")
+    assert off.returncode == 0 and "dates:" not in off.stdout
+    js = qa_cli(pipeline, "ask", "What happened last week?", "--today", "2012-10-15", "--json")
+    d = json.loads(js.stdout)
+    assert (d["dates"]["since"], d["dates"]["until"], d["dates"]["applied"]) == ("2012-10-08", "2012-10-14", True)
+    saved = tmp_path / "answer.json"
+    saved.write_text(js.stdout, encoding="utf-8")
+    assert qa_cli(pipeline, "check", str(saved)).returncode == 0          # qa check still verifies it
+    hits = qa_cli(pipeline, "retrieve", "Putin visit in August", "-k", "2")
+    assert hits.returncode == 0 and hits.stdout.startswith(
+        "dates: no articles published from 2012-08-01 to 2012-08-31 (“in August”); searched all dates")
+    bad = qa_cli(pipeline, "ask", q, "--today", "tomorrow")
+    assert bad.returncode == 2 and "today must be a date such as 2012-10-01" in bad.stderr
