@@ -19,7 +19,7 @@ import qa
 from conftest import raw
 from test_app import PUTIN, serve_app
 
-TOOLS = {"ask": {"question", "mode", "k", "earlier", "since", "until", "outlets"},
+TOOLS = {"ask": {"question", "mode", "k", "earlier", "since", "until", "outlets", "question_dates"},
          "retrieve": {"question", "k", "mode", "since", "until", "outlets"},
          "verify": {"answer"}}
 
@@ -151,3 +151,14 @@ def test_no_mcp_serves_no_tools(pipeline, tmp_path_factory):
         assert e.value.code == 404
         with urllib.request.urlopen(url + "/", timeout=10) as r:       # the chat itself is served
             assert r.status == 200
+
+
+def test_ask_reads_a_date_phrase_unless_told_not_to(server):
+    url, _ = server
+    question = "What did Pakistan say in October 2012?"
+    error, text = call(url, "ask", {"question": question})
+    data = json.loads(text)
+    assert not error and data["dates"]["applied"] is True and data["searched"] == "What did Pakistan say?"
+    assert data["citations"] and all(c["date"] == "2012-10-08" for c in data["citations"])
+    error, text = call(url, "ask", {"question": question, "question_dates": False})
+    assert not error and json.loads(text)["dates"] is None

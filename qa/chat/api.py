@@ -46,7 +46,8 @@ def register(pipeline: Pipeline, answer_for, concurrency_id: str) -> None:
     answering function (follow-ups and checks included), so a tool answers as the chat does."""
 
     def ask(question: str, mode: str = "hybrid", k: int = DEFAULT_K, earlier: list[str] | None = None,
-            since: str = "", until: str = "", outlets: list[str] | None = None) -> str:
+            since: str = "", until: str = "", outlets: list[str] | None = None,
+            question_dates: bool = True) -> str:
         """Answer a question from the indexed news articles with verbatim, cited quotes; nothing is generated.
 
         Every sentence of the answer is a quote; each citation gives the article (doc_id, title) and
@@ -62,12 +63,14 @@ def register(pipeline: Pipeline, answer_for, concurrency_id: str) -> None:
             since: only articles published on or after this date, YYYY-MM-DD; "" for no limit
             until: only articles published on or before this date, YYYY-MM-DD; "" for no limit
             outlets: only articles by these outlets (case-insensitive names); omit for every outlet
+            question_dates: read a date phrase of the question ("in October 2012", "last week") as the date filter when articles were published then (default true); false searches it as words
         Returns:
-            the answer as JSON text: text with [n] markers, citations (doc_id, title, start, end, quote, also_in, date, outlet), abstained, searched, notes, passages, mode, schema
+            the answer as JSON text: text with [n] markers, citations (doc_id, title, start, end, quote, also_in, date, outlet), abstained, searched, notes, passages, mode, dates (the date phrase read and the filter it gave, or null), schema
         """
         try:
             pipeline.follow()
-            return _json(answer_for(pipeline, question, mode, k, earlier or (), since, until, outlets).to_dict())
+            return _json(answer_for(pipeline, question, mode, k, earlier or (), since, until, outlets,
+                                    question_dates is not False).to_dict())
         except ValueError as e:
             raise _bad(e, "Bad question") from None
 
