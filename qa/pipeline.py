@@ -200,12 +200,19 @@ class Pipeline:
     def ask(self, question: str, k: int = 8, mode: str = "hybrid", since=None, until=None,
             outlets=None, dates_in_question=None, today=None) -> Answer:
         """The cited answer; filters as in `retrieve`. When the question's date phrase was read,
-        `answer.dates` says what it did and `answer.searched` holds the words searched."""
+        `answer.dates` says what it did and `answer.searched` holds the words searched. When the
+        articles of the phrase's range do not answer, all dates are searched, the phrase kept."""
         from .answering.answer import answer
         check_question(question, self.settings.max_question_chars)
         with self._question():
             words, where, scope = self.dates(question, since, until, outlets, dates_in_question, today)
             got = answer(self.index, words, k=k, mode=mode, where=where)
+            if scope is not None and scope.applied and got.abstained:
+                # nothing published then answers: the phrase more likely names the event ("profits in
+                # 1986" in an archive of 1987), so ask over all dates with it among the words
+                got = answer(self.index, question, k=k, mode=mode, where=make_filter(since, until, outlets))
+                scope = dataclasses.replace(scope, applied=False, note=f"no article published {scope.range} "
+                                            f"(“{scope.phrase}”) answers this; searched all dates")
             return got if scope is None else dataclasses.replace(got, question=question, dates=scope)
 
     def verify(self, answer: Answer) -> list[str]:

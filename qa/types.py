@@ -142,6 +142,13 @@ class Citation:
                    answer_text=d.get("answer_text"))
 
 
+def date_range(since: str | None, until: str | None) -> str:
+    """A date range in words: "from 2012-10-01 to 2012-10-31", "on ...", "since ...", "until ..."."""
+    if since and until:
+        return f"from {since} to {until}" if since != until else f"on {since}"
+    return f"since {since}" if since else f"until {until}"
+
+
 @dataclass(frozen=True)
 class DateScope:
     """A date phrase of the question ("in October 2012") and what it did to the search."""
@@ -151,6 +158,10 @@ class DateScope:
     applied: bool                    # True: only articles published in the range were searched, and the
                                      # phrase was not searched as words; False: all dates, phrase kept
     note: str                        # what was done, in words ("articles from 2012-10-01 to 2012-10-31 ...")
+
+    @property
+    def range(self) -> str:
+        return date_range(self.since, self.until)
 
     @classmethod
     def from_dict(cls, d) -> "DateScope":

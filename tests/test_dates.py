@@ -124,6 +124,30 @@ def test_a_range_with_no_article_falls_back_to_all_dates(pipeline):
     assert a.citations == pipeline.ask(q, dates_in_question=False).citations
 
 
+def test_a_range_that_leaves_no_article_out_is_no_filter(tmp_path):
+    import shutil
+    (tmp_path / "articles").mkdir()
+    shutil.copy(REPO / "seeds" / "004_2c5c9944de878b35.txt", tmp_path / "articles")    # dated 2012-10-08
+    p = qa.Pipeline(tmp_path / "articles", tmp_path / "index")
+    q = "What did Pakistan say in October 2012?"
+    a = p.ask(q)
+    assert not a.dates.applied and a.searched == q
+    assert a.dates.note == "every article was published from 2012-10-01 to 2012-10-31 (“in October 2012”); " \
+                           "searched as words"
+    assert a.citations == p.ask(q, dates_in_question=False).citations
+    assert p.ask("What did Pakistan say on 8 October 2012?").dates.applied is False
+
+
+def test_when_no_article_of_the_range_answers_all_dates_are_searched(pipeline):
+    q = "Who is Ruslan Pukhov in 2012?"          # only an undated article (000_) says
+    a = pipeline.ask(q)
+    assert not a.dates.applied and a.searched == q and not a.abstained
+    assert a.dates.note == "no article published from 2012-01-01 to 2012-12-31 (“in 2012”) answers this; " \
+                           "searched all dates"
+    assert {c.doc_id for c in a.citations} == {"000_d7d3e32efbec5146"}
+    assert a.citations == pipeline.ask(q, dates_in_question=False).citations
+
+
 def test_an_ambiguous_phrase_is_no_filter(pipeline):
     for q in ("What did Putin say in may?", "May Russia sell arms to Pakistan?"):
         a = pipeline.ask(q)

@@ -92,7 +92,8 @@ def read_dates(index, question: str, where: Filter | None, today: str | None = N
     becomes the date filter, and leaves the words searched, when some article of the index was
     published in its range and the caller gave no date filter of their own. Else the phrase more
     likely names the event ("profits in 1986", "what happened in 1066?"): all dates are searched,
-    the phrase stays among the words, and the DateScope says so. No phrase: (question, where, None)."""
+    the phrase stays among the words, and the DateScope says so; so too when the range leaves no
+    article out ("in 1987" in an archive of 1987). No phrase: (question, where, None)."""
     anchor = today or newest_date(index) or dt.date.today().isoformat()
     r = date_phrases(question, anchor)
     if r is None:
@@ -103,10 +104,15 @@ def read_dates(index, question: str, where: Filter | None, today: str | None = N
         return question, where, DateScope(r.phrase, r.since, r.until, False,
                                           f"the date filter given applies (articles {given}); {said} was searched as words")
     flt = Filter(r.since, r.until, where.outlets if where else None)
-    mask = chunk_mask(index, flt)
-    if mask is None or not mask.any():
+    admitted, base = chunk_mask(index, flt), chunk_mask(index, where)
+    n, of = int(admitted.sum()), len(index.chunks) if base is None else int(base.sum())
+    if n == 0:
         return question, where, DateScope(r.phrase, r.since, r.until, False,
                                           f"no articles published {describe(r.since, r.until)} ({said}); searched all dates")
+    if n == of:                  # "in 1987" in an archive of 1987: a filter that leaves nothing out names the event
+        return question, where, DateScope(r.phrase, r.since, r.until, False,
+                                          f"every article was published {describe(r.since, r.until)} ({said}); "
+                                          "searched as words")
     words = r.without(question)
     return (words if tokenize(words) else question), flt, DateScope(r.phrase, r.since, r.until, True,
                                                                     f"{r.description} (read from {said})")

@@ -27,6 +27,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ..types import date_range as describe      # "from 2012-10-01 to 2012-10-31", "since ..."
+
 MONTHS = {name: i for i, name in enumerate(calendar.month_name) if name}
 SHORT = {"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "Jun": 6, "Jul": 7, "Aug": 8, "Sep": 9, "Sept": 9,
          "Oct": 10, "Nov": 11, "Dec": 12}
@@ -49,7 +51,7 @@ def _point(tag: str) -> str:
         rf"{_MON.format(t + 'm2')} {_DAY.format(t + 'd2')}(?!\d)(?:,? {_YEAR.format(t + 'y2')})?",
         rf"{_PART.format(t + 'p')}{_MON.format(t + 'm3')}(?:,? {_YEAR.format(t + 'y3')})?",
         rf"{_YEAR.format(t + 'y4')}",
-    ]) + r")(?![\w-])")
+    ]) + r")(?![\w/-])")
 
 
 _IN = r"(?P<prep>[Ii]n|[Dd]uring|[Ss]ince|[Bb]efore|[Aa]fter|[Ff]rom|[Uu]ntil|[Tt]ill|[Oo]n) "
@@ -86,13 +88,6 @@ class Reading:
         rest = question[:self.start] + " " + question[self.end:]
         rest = re.sub(r"\s+([?.,;:!])", r"\1", re.sub(r"\s+", " ", rest)).strip()
         return re.sub(r"^[,;:]\s*", "", rest)
-
-
-def describe(since: str | None, until: str | None) -> str:
-    """A range in words: "from 2012-10-01 to 2012-10-31", "on 2012-10-08", "since ...", "until ..."."""
-    if since and until:
-        return f"from {since} to {until}" if since != until else f"on {since}"
-    return f"since {since}" if since else f"until {until}"
 
 
 def _month_end(y: int, m: int) -> dt.date:
