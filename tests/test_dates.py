@@ -136,6 +136,16 @@ def test_a_range_that_leaves_no_article_out_is_no_filter(tmp_path):
                            "searched as words"
     assert a.citations == p.ask(q, dates_in_question=False).citations
     assert p.ask("What did Pakistan say on 8 October 2012?").dates.applied is False
+    # one short article of 2011 beside it leaves out under 5% of the passages: still no filter
+    (tmp_path / "articles" / "brief.txt").write_text(
+        "Helicopter makers look to Pakistan\n\nOctober 5, 2011\n\nKAZAN - Managers at the helicopter factories "
+        "expect orders from Pakistan, they said on Friday.\n", encoding="utf-8")
+    p = qa.Pipeline(tmp_path / "articles", tmp_path / "index")
+    assert {a.date for a in p.index.articles.values()} == {"2011-10-05", "2012-10-08"}
+    a = p.ask(q)
+    assert not a.dates.applied and a.dates.note.startswith("nearly every article was published from 2012-10-01")
+    assert a.citations == p.ask(q, dates_in_question=False).citations
+    assert p.ask("What did the helicopter makers say in October 2011?").dates.applied      # 1 of 2 articles
 
 
 def test_when_no_article_of_the_range_answers_all_dates_are_searched(pipeline):
