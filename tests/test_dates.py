@@ -13,7 +13,7 @@ import qa
 from conftest import REPO
 from qa.errors import BadFilterError
 from qa.retrieval.filters import newest_date
-from qa.retrieval.when import PATTERNS, date_phrases, describe
+from qa.retrieval.when import PATTERNS, date_phrases, describe, mentions_dates
 
 ROW = re.compile(r"^\| (.+?) \| (\d{4}-\d\d-\d\d) \| (.+?) \|$")
 
@@ -78,6 +78,7 @@ def test_random_text_never_raises():
         q = " ".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
         r = date_phrases(q, "2012-10-08")
         assert r is None or q[r.start:r.end] == r.phrase
+        assert r is None or mentions_dates(q)         # the pipeline's quick test never misses a phrase
 
 
 def test_a_long_question_is_read_quickly():

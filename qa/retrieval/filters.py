@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import BadFilterError
 from ..text import tokenize
 from ..types import DateScope
-from .when import date_phrases, describe
+from .when import date_phrases, describe, mentions_dates
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,8 @@ def read_dates(index, question: str, where: Filter | None, today: str | None = N
     the phrase stays among the words, and the DateScope says so; so too when the range leaves
     (nearly) no article out ("in 1987" in an archive of 1987: NARROWS_BELOW). No phrase:
     (question, where, None)."""
+    if not mentions_dates(question):               # most questions: no look at the articles' dates
+        return question, where, None
     anchor = today or newest_date(index) or dt.date.today().isoformat()
     r = date_phrases(question, anchor)
     if r is None:

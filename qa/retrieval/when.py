@@ -197,6 +197,11 @@ def _read(kind: str, g: dict, today: dt.date) -> tuple[dt.date | None, dt.date |
     return (today, today) if g["which"].lower() == "today" else (today - dt.timedelta(days=1),) * 2
 
 
+def mentions_dates(question: str) -> bool:
+    """Could `question` hold a date phrase? (False: `date_phrases` gives None, whatever the day.)"""
+    return any(pattern.search(question) for _, pattern in PATTERNS)
+
+
 def date_phrases(question: str, today: dt.date | str) -> Reading | None:
     """The date phrase of `question` read as an inclusive range, against `today` for what is
     relative; None when there is none, more than one, or it is not a valid date or range."""
