@@ -19,7 +19,7 @@ import qa
 from conftest import raw
 from test_app import PUTIN, serve_app
 
-TOOLS = {"ask": {"question", "mode", "k", "earlier", "since", "until", "outlets", "question_dates"},
+TOOLS = {"ask": {"question", "mode", "k", "earlier", "since", "until", "outlets"},
          "retrieve": {"question", "k", "mode", "since", "until", "outlets"},
          "verify": {"answer"}}
 
@@ -153,12 +153,13 @@ def test_no_mcp_serves_no_tools(pipeline, tmp_path_factory):
             assert r.status == 200
 
 
-def test_ask_reads_a_date_phrase_unless_told_not_to(server):
+def test_ask_reads_a_date_phrase_and_a_given_date_filter_wins(server):
     url, _ = server
     question = "What did Pakistan say in October 2012?"
     error, text = call(url, "ask", {"question": question})
     data = json.loads(text)
     assert not error and data["dates"]["applied"] is True and data["searched"] == "What did Pakistan say?"
     assert data["citations"] and all(c["date"] == "2012-10-08" for c in data["citations"])
-    error, text = call(url, "ask", {"question": question, "question_dates": False})
-    assert not error and json.loads(text)["dates"] is None
+    error, text = call(url, "ask", {"question": question, "since": "2012-01-01"})
+    data = json.loads(text)
+    assert not error and data["dates"]["applied"] is False and data["searched"] == question

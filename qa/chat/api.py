@@ -46,8 +46,7 @@ def register(pipeline: Pipeline, answer_for, concurrency_id: str) -> None:
     answering function (follow-ups and checks included), so a tool answers as the chat does."""
 
     def ask(question: str, mode: str = "hybrid", k: int = DEFAULT_K, earlier: list[str] | None = None,
-            since: str = "", until: str = "", outlets: list[str] | None = None,
-            question_dates: bool = True) -> str:
+            since: str = "", until: str = "", outlets: list[str] | None = None) -> str:
         """Answer a question from the indexed news articles with verbatim, cited quotes; nothing is generated.
 
         Every sentence of the answer is a quote; each citation gives the article (doc_id, title) and
@@ -56,21 +55,19 @@ def register(pipeline: Pipeline, answer_for, concurrency_id: str) -> None:
         says "Not in these articles". Where articles disagree (dates, figures), the answer cites each side.
 
         Args:
-            question: the question in plain English, at most 1,000 characters
+            question: the question in plain English, at most 1,000 characters; a date phrase in it ("in October 2012", "last week") keeps to the articles published then, when there are any (the answer's dates field says what was done)
             mode: retrieval mode: "hybrid" (default, best), "bm25" (words) or "dense" (meaning)
             k: number of passages to read the answer from, 1 to 20 (default 8)
             earlier: earlier questions of the conversation, oldest first, to resolve a follow-up such as "when did he arrive?"; omit for a standalone question
             since: only articles published on or after this date, YYYY-MM-DD; "" for no limit
             until: only articles published on or before this date, YYYY-MM-DD; "" for no limit
             outlets: only articles by these outlets (case-insensitive names); omit for every outlet
-            question_dates: read a date phrase of the question ("in October 2012", "last week") as the date filter when articles were published then (default true); false searches it as words
         Returns:
             the answer as JSON text: text with [n] markers, citations (doc_id, title, start, end, quote, also_in, date, outlet), abstained, searched, notes, passages, mode, dates (the date phrase read and the filter it gave, or null), schema
         """
         try:
             pipeline.follow()
-            return _json(answer_for(pipeline, question, mode, k, earlier or (), since, until, outlets,
-                                    question_dates is not False).to_dict())
+            return _json(answer_for(pipeline, question, mode, k, earlier or (), since, until, outlets).to_dict())
         except ValueError as e:
             raise _bad(e, "Bad question") from None
 
