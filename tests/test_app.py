@@ -261,6 +261,8 @@ def test_a_date_phrase_is_a_filter_the_user_can_remove_in_a_browser(page, pipeli
     assert cards.count() >= 1 and all("2012-10-08" in cards.nth(i).inner_text() for i in range(cards.count()))
     page.wait_for_selector("#qa-undate", state="visible")
     assert "articles from 2012-10-01 to 2012-10-31" in button.inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "date-filter.png"))             # for the eye: tests/artifacts/
 
     n = page.locator("#qa-chat .qa-reply").count()
     button.click()                                        # asked again, the phrase searched as words

@@ -177,7 +177,7 @@ def dates_html(answer: Answer) -> str:
     if d is None:
         return ""
     head = "Dates from your question:" if d.applied else "Date phrase not used as a filter:"
-    return f'<div class="qa-dates{" qa-dates-on" if d.applied else ""}">📅 {head} {esc(d.note)}</div>'
+    return f'<div class="qa-dates{" qa-dates-on" if d.applied else ""}">{head} {esc(d.note)}</div>'
 
 
 def scope_text(since: str | None, until: str | None, outlets) -> str | None:
