@@ -2,8 +2,8 @@
 from .errors import BackendError, BadFilterError, BadQuestionError, EmptyCorpusError, IndexCorruptError, QAError
 from .answering.followup import resolve as resolve_followup
 from .pipeline import Pipeline, ask, retrieve, verify
-from .types import Answer, Article, Chunk, Citation, Hit, Location
+from .types import Answer, Article, Chunk, Citation, DateScope, Hit, Location
 
 __all__ = ["retrieve", "ask", "verify", "resolve_followup", "Pipeline", "Answer", "Article", "Chunk",
-           "Citation", "Hit", "Location", "QAError", "BadQuestionError", "BadFilterError", "EmptyCorpusError", "IndexCorruptError",
+           "Citation", "DateScope", "Hit", "Location", "QAError", "BadQuestionError", "BadFilterError", "EmptyCorpusError", "IndexCorruptError",
            "BackendError"]

@@ -103,6 +103,11 @@ class Settings:
     reader_abstain: float = -4.0
     # questions
     max_question_chars: int = 1_000
+    # a date phrase in a question ("in October 2012", "last week") becomes the date filter
+    # (retrieval/when.py, docs/dates.md); relative phrases are read against `today` (YYYY-MM-DD),
+    # else against the newest article's date in the index
+    question_dates: bool = True
+    today: str | None = None
 
     # limits: what one file or upload can cost (issue 27; README "Limits"). A file that reaches one
     # is truncated or skipped with a warning naming it and the limit; never read in part silently.

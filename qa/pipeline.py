@@ -8,6 +8,7 @@ are answered from the index as it was (the chat's uploads): questions go first.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from . import store
 from .config import DEFAULT, Settings, default_index_dir, default_seeds_dir
 from .retrieval.backend import configured
-from .retrieval.filters import make_filter
+from .retrieval.filters import as_day, make_filter, read_dates
 from .retrieval.index import Index
 from .retrieval.search import check_question, search
 from .store.distributed import InProcess
@@ -175,20 +176,44 @@ class Pipeline:
         self._looked = time.monotonic()
         return self._index
 
+    def dates(self, question: str, since=None, until=None, outlets=None, dates_in_question=None, today=None):
+        """(the words to search, the filter, a DateScope or None): the caller's filter, and the date
+        phrase of the question read as one (`filters.read_dates`) unless `dates_in_question` is
+        False (None: `settings.question_dates`); relative phrases are read against `today`
+        (YYYY-MM-DD; None: `settings.today`, else the newest article's date)."""
+        where = make_filter(since, until, outlets)
+        on = self.settings.question_dates if dates_in_question is None else dates_in_question
+        if not on:
+            return question, where, None
+        return read_dates(self.index, question, where, as_day(today or self.settings.today, "today"))
+
     def retrieve(self, question: str, k: int = 5, mode: str = "hybrid", since=None, until=None,
-                 outlets=None) -> list[Hit]:
+                 outlets=None, dates_in_question=None, today=None) -> list[Hit]:
         """The k best passages; `since`/`until` (YYYY-MM-DD, inclusive) and `outlets` filter by the
-        articles' publication date and outlet inside the retrievers."""
+        articles' publication date and outlet inside the retrievers, and so does a date phrase of
+        the question ("in October 2012"; see `dates`)."""
         check_question(question, self.settings.max_question_chars)
         with self._question():
-            return search(self.index, question, k, mode, where=make_filter(since, until, outlets))
+            words, where, _ = self.dates(question, since, until, outlets, dates_in_question, today)
+            return search(self.index, words, k, mode, where=where)
 
     def ask(self, question: str, k: int = 8, mode: str = "hybrid", since=None, until=None,
-            outlets=None) -> Answer:
+            outlets=None, dates_in_question=None, today=None) -> Answer:
+        """The cited answer; filters as in `retrieve`. When the question's date phrase was read,
+        `answer.dates` says what it did and `answer.searched` holds the words searched. When the
+        articles of the phrase's range do not answer, all dates are searched, the phrase kept."""
         from .answering.answer import answer
-        where = make_filter(since, until, outlets)
+        check_question(question, self.settings.max_question_chars)
         with self._question():
-            return answer(self.index, question, k=k, mode=mode, where=where)
+            words, where, scope = self.dates(question, since, until, outlets, dates_in_question, today)
+            got = answer(self.index, words, k=k, mode=mode, where=where)
+            if scope is not None and scope.applied and got.abstained:
+                # nothing published then answers: the phrase more likely names the event ("profits in
+                # 1986" in an archive of 1987), so ask over all dates with it among the words
+                got = answer(self.index, question, k=k, mode=mode, where=make_filter(since, until, outlets))
+                scope = dataclasses.replace(scope, applied=False, note=f"no article published {scope.range} "
+                                            f"(“{scope.phrase}”) answers this; searched all dates")
+            return got if scope is None else dataclasses.replace(got, question=question, dates=scope)
 
     def verify(self, answer: Answer) -> list[str]:
         from .answering.cite import verify
@@ -207,15 +232,19 @@ def default() -> Pipeline:
         return _DEFAULT
 
 
-def retrieve(question: str, k: int = 5, mode: str = "hybrid", since=None, until=None, outlets=None) -> list[Hit]:
+def retrieve(question: str, k: int = 5, mode: str = "hybrid", since=None, until=None, outlets=None,
+             dates_in_question=None) -> list[Hit]:
     """The k best passages for `question` from the default index, best first (optionally only
-    from articles published since/until a date, YYYY-MM-DD, or by the given outlets)."""
-    return default().retrieve(question, k, mode, since, until, outlets)
+    from articles published since/until a date, YYYY-MM-DD, or by the given outlets; a date
+    phrase of the question, "in October 2012", filters too unless `dates_in_question=False`)."""
+    return default().retrieve(question, k, mode, since, until, outlets, dates_in_question)
 
 
-def ask(question: str, k: int = 8, mode: str = "hybrid", since=None, until=None, outlets=None) -> Answer:
-    """A cited, extractive answer from the default index (abstains when the articles do not say)."""
-    return default().ask(question, k, mode, since, until, outlets)
+def ask(question: str, k: int = 8, mode: str = "hybrid", since=None, until=None, outlets=None,
+        dates_in_question=None) -> Answer:
+    """A cited, extractive answer from the default index (abstains when the articles do not say);
+    filters as in `retrieve`, and `answer.dates` says what a date phrase of the question did."""
+    return default().ask(question, k, mode, since, until, outlets, dates_in_question)
 
 
 def verify(answer: Answer) -> list[str]:

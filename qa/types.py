@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-SCHEMA = "qa.answer/3"                      # /3 added each citation's answer span; /2 added date, outlet,
-SCHEMAS = ("qa.answer/1", "qa.answer/2", SCHEMA)   # author; the older ones still read
+SCHEMA = "qa.answer/4"        # /4 added the date phrase read from the question (`dates`); /3 each citation's
+SCHEMAS = ("qa.answer/1", "qa.answer/2", "qa.answer/3", SCHEMA)   # answer span; /2 date, outlet, author;
+                                                                   # the older ones still read
 
 
 def shown(value, limit: int = 60) -> str:
@@ -141,6 +142,36 @@ class Citation:
                    answer_text=d.get("answer_text"))
 
 
+def date_range(since: str | None, until: str | None) -> str:
+    """A date range in words: "from 2012-10-01 to 2012-10-31", "on ...", "since ...", "until ..."."""
+    if since and until:
+        return f"from {since} to {until}" if since != until else f"on {since}"
+    return f"since {since}" if since else f"until {until}"
+
+
+@dataclass(frozen=True)
+class DateScope:
+    """A date phrase of the question ("in October 2012") and what it did to the search."""
+    phrase: str                      # as the question wrote it
+    since: str | None                # the range it reads as, inclusive, YYYY-MM-DD (None: open)
+    until: str | None
+    applied: bool                    # True: only articles published in the range were searched, and the
+                                     # phrase was not searched as words; False: all dates, phrase kept
+    note: str                        # what was done, in words ("articles from 2012-10-01 to 2012-10-31 ...")
+
+    @property
+    def range(self) -> str:
+        return date_range(self.since, self.until)
+
+    @classmethod
+    def from_dict(cls, d) -> "DateScope":
+        _record(d, "the answer's 'dates'", {"phrase": str, "applied": bool, "note": str})
+        for key in ("since", "until"):
+            if d.get(key) is not None and not isinstance(d[key], str):
+                raise ValueError(f"the answer's 'dates': {key!r} must be a date as text, not {shown(d[key])}")
+        return cls(d["phrase"], d.get("since"), d.get("until"), d["applied"], d["note"])
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -151,6 +182,7 @@ class Answer:
     notes: tuple[str, ...] = ()      # e.g. "The sources differ on the date: ..."
     passages: tuple[Hit, ...] = ()   # the retrieved passages behind the answer (nearest ones when abstaining)
     mode: str = "hybrid"
+    dates: DateScope | None = None   # the date phrase read from the question, when there was one
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -182,4 +214,5 @@ class Answer:
                    citations=tuple(Citation.from_dict(c, f"citation [{n}]") for n, c in enumerate(d["citations"], 1)),
                    abstained=bool(d.get("abstained", False)), searched=d.get("searched", ""),
                    notes=tuple(d.get("notes") or ()), passages=tuple(passages),
-                   mode=d.get("mode", "hybrid"))
+                   mode=d.get("mode", "hybrid"),
+                   dates=DateScope.from_dict(d["dates"]) if d.get("dates") is not None else None)

@@ -248,6 +248,38 @@ def test_bad_input_gets_a_clear_message_in_a_browser(page):
 
 
 @pytest.mark.browser
+def test_a_date_phrase_is_a_filter_the_user_can_remove_in_a_browser(page, pipeline):
+    question = "What did Pakistan say in October 2012?"
+    button = page.locator("#qa-undate")
+    assert not button.is_visible()
+    reply = ask_in_page(page, question)
+    dates = reply.locator(".qa-dates-on")
+    assert "articles from 2012-10-01 to 2012-10-31 (read from “in October 2012”)" in dates.inner_text()
+    assert reply.locator(".qa-searched").inner_text().startswith("Searched for")     # not a follow-up
+    assert reply.locator(".qa-searched q").inner_text() == "What did Pakistan say?"
+    cards = reply.locator(".qa-card")
+    assert cards.count() >= 1 and all("2012-10-08" in cards.nth(i).inner_text() for i in range(cards.count()))
+    page.wait_for_selector("#qa-undate", state="visible")
+    assert "articles from 2012-10-01 to 2012-10-31" in button.inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "date-filter.png"))             # for the eye: tests/artifacts/
+
+    n = page.locator("#qa-chat .qa-reply").count()
+    button.click()                                        # asked again, the phrase searched as words
+    page.wait_for_function(f"document.querySelectorAll('#qa-chat .qa-reply').length > {n}")
+    again = page.locator("#qa-chat .qa-reply").nth(n)
+    assert again.locator(".qa-dates").count() == 0 and again.locator(".qa-searched q").inner_text() == question
+    expected = pipeline.ask(question, dates_in_question=False)
+    text = _flat(again.inner_text())
+    assert all(_flat(c.quote) in text for c in expected.citations)
+    page.wait_for_selector("#qa-undate", state="hidden")
+
+    reply = ask_in_page(page, "Which Pakistani air force chief went to Moscow in August?")   # nothing from August
+    assert "no articles published from 2012-08-01 to 2012-08-31" in reply.locator(".qa-dates").inner_text()
+    assert reply.locator(".qa-dates-on").count() == 0 and not button.is_visible()
+
+
+@pytest.mark.browser
 def test_an_uploaded_page_is_answered_from_with_its_date_and_outlet(browser, own_server):
     pg = next(_page(browser, own_server.url))
     try:
@@ -333,7 +365,7 @@ def test_api_answer_verifies(server, pipeline):
     client = Client(server, verbose=False)
     data = json.loads(client.predict(PUTIN, api_name="/ask"))
     answer = qa.Answer.from_dict(data)
-    assert data["schema"] == "qa.answer/3" and not answer.abstained
+    assert data["schema"] == "qa.answer/4" and not answer.abstained
     assert pipeline.verify(answer) == []
     assert {c.title for c in answer.citations} == set(TITLES)
     assert [c.to_dict() for c in answer.citations] == [c.to_dict() for c in pipeline.ask(PUTIN).citations]

@@ -74,10 +74,10 @@ def test_an_export_record_is_cited_and_verifies(archive):
     assert archive.verify(a) == []
 
 
-def test_answer_schema_3_and_old_answers_still_verify(archive):
+def test_the_answer_schema_and_old_answers_still_verify(archive):
     a = archive.ask("Who is Ruslan Pukhov?")
     d = a.to_dict()
-    assert d["schema"] == "qa.answer/3" and d["citations"][0]["outlet"] and d["citations"][0]["answer_text"]
+    assert d["schema"] == "qa.answer/4" and d["citations"][0]["outlet"] and d["citations"][0]["answer_text"]
     two = json.loads(json.dumps(d))
     two["schema"] = "qa.answer/2"
     for c in two["citations"]:

@@ -32,7 +32,7 @@ def test_retrieve_json(pipeline):
 def test_ask_then_check(pipeline, tmp_path):
     out = run(pipeline, "ask", "Why was Putin's visit cancelled?", "--json", check=0).stdout
     data = json.loads(out)
-    assert data["schema"] == "qa.answer/3" and len(data["citations"]) >= 2
+    assert data["schema"] == "qa.answer/4" and len(data["citations"]) >= 2
     good = tmp_path / "answer.json"
     good.write_text(out, encoding="utf-8")
     assert "OK: all" in run(pipeline, "check", str(good), check=0).stdout

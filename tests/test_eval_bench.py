@@ -63,6 +63,9 @@ def test_bad_overrides_are_refused():
     with pytest.raises(ValueError, match="key=value"):
         evaluation.with_overrides(evaluation.DEFAULT, ["chunk_sentences=4"])
     assert evaluation.with_overrides(evaluation.DEFAULT, ["rrf_k=20"]).rrf_k == 20
+    assert evaluation.with_overrides(evaluation.DEFAULT, ["question_dates=false"]).question_dates is False
+    with pytest.raises(ValueError, match="question_dates=true|false"):
+        evaluation.with_overrides(evaluation.DEFAULT, ["question_dates=0"])
 
 
 def test_bench_quick_json(pipeline):

@@ -83,7 +83,7 @@ def test_ask_returns_an_answer_whose_citations_verify(server, pipeline):
     assert not error, text
     data = json.loads(text)
     answer = qa.Answer.from_dict(data)
-    assert data["schema"] == "qa.answer/3" and not answer.abstained and answer.citations
+    assert data["schema"] == "qa.answer/4" and not answer.abstained and answer.citations
     assert qa.verify(answer) == [] and pipeline.verify(answer) == []
     assert [c.to_dict() for c in answer.citations] == [c.to_dict() for c in pipeline.ask(PUTIN).citations]
     for c in answer.citations:
@@ -151,3 +151,15 @@ def test_no_mcp_serves_no_tools(pipeline, tmp_path_factory):
         assert e.value.code == 404
         with urllib.request.urlopen(url + "/", timeout=10) as r:       # the chat itself is served
             assert r.status == 200
+
+
+def test_ask_reads_a_date_phrase_and_a_given_date_filter_wins(server):
+    url, _ = server
+    question = "What did Pakistan say in October 2012?"
+    error, text = call(url, "ask", {"question": question})
+    data = json.loads(text)
+    assert not error and data["dates"]["applied"] is True and data["searched"] == "What did Pakistan say?"
+    assert data["citations"] and all(c["date"] == "2012-10-08" for c in data["citations"])
+    error, text = call(url, "ask", {"question": question, "since": "2012-01-01"})
+    data = json.loads(text)
+    assert not error and data["dates"]["applied"] is False and data["searched"] == question

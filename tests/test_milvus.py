@@ -165,6 +165,16 @@ def test_filters_work_inside_milvus(both):
         assert mil.retrieve("Putin", k=5, outlets=[hostile]) == []          # no outlet has that name
 
 
+def test_a_date_phrase_filters_inside_milvus(both):
+    emb, mil = both
+    hits = mil.retrieve("Putin Pakistan visit in October 2012", k=5)
+    assert hits and all(h.date == "2012-10-08" for h in hits)
+    assert [h.chunk_id for h in hits] == [h.chunk_id for h in emb.retrieve("Putin Pakistan visit in October 2012", k=5)]
+    a = mil.ask("What did Pakistan say in October 2012?")
+    assert a.dates.applied and a.citations and all(c.date == "2012-10-08" for c in a.citations)
+    assert mil.ask("Which Pakistani air force chief went to Moscow in August?").dates.applied is False
+
+
 def test_a_filter_expression_cannot_be_escaped():
     f = make_filter(outlets=['dawn" or id >= 0 or outlet == "x'])
     assert expression(f) == 'outlet in ["dawn\\" or id >= 0 or outlet == \\"x"]'

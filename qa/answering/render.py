@@ -26,6 +26,8 @@ def answer_markdown(answer: Answer) -> str:
     out = [f"**Q:** {_inert(answer.question)}"]            # what a user typed never renders as markup
     if answer.searched and answer.searched != answer.question:
         out.append(f"*(searched for: {_inert(answer.searched)})*")
+    if answer.dates is not None:
+        out.append(f"*dates: {_inert(answer.dates.note)}*")
     out += ["", answer.text, ""]
     if answer.citations:
         out.append("**Sources**")

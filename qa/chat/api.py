@@ -55,7 +55,7 @@ def register(pipeline: Pipeline, answer_for, concurrency_id: str) -> None:
         says "Not in these articles". Where articles disagree (dates, figures), the answer cites each side.
 
         Args:
-            question: the question in plain English, at most 1,000 characters
+            question: the question in plain English, at most 1,000 characters; a date phrase in it ("in October 2012", "last week") keeps to the articles published then, when there are any (the answer's dates field says what was done)
             mode: retrieval mode: "hybrid" (default, best), "bm25" (words) or "dense" (meaning)
             k: number of passages to read the answer from, 1 to 20 (default 8)
             earlier: earlier questions of the conversation, oldest first, to resolve a follow-up such as "when did he arrive?"; omit for a standalone question
@@ -63,7 +63,7 @@ def register(pipeline: Pipeline, answer_for, concurrency_id: str) -> None:
             until: only articles published on or before this date, YYYY-MM-DD; "" for no limit
             outlets: only articles by these outlets (case-insensitive names); omit for every outlet
         Returns:
-            the answer as JSON text: text with [n] markers, citations (doc_id, title, start, end, quote, also_in, date, outlet), abstained, searched, notes, passages, mode, schema
+            the answer as JSON text: text with [n] markers, citations (doc_id, title, start, end, quote, also_in, date, outlet), abstained, searched, notes, passages, mode, dates (the date phrase read and the filter it gave, or null), schema
         """
         try:
             pipeline.follow()

@@ -53,10 +53,11 @@ QUEUE_SIZE = 16          # waiting requests beyond this are refused at once
 
 
 def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, earlier=(),
-               since=None, until=None, outlets=None) -> Answer:
+               since=None, until=None, outlets=None, dates: bool = True) -> Answer:
     """The cited answer to `question`; a follow-up is first rewritten against `earlier` turns,
     (question searched, answer text) pairs or plain questions; `since`, `until` (YYYY-MM-DD)
-    and `outlets` keep to those articles. Raises ValueError on bad input."""
+    and `outlets` keep to those articles, and so does a date phrase of the question unless
+    `dates` is False. Raises ValueError on bad input."""
     if not isinstance(question, str):
         raise BadQuestionError("the question must be text")
     if mode not in MODES:
@@ -71,7 +72,7 @@ def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, 
         raise ValueError(f"the number of passages must be from 1 to {MAX_K}, not {k}")
     searched = resolve_followup(question, list(earlier or ()))
     answer = pipeline.ask(searched, k=k, mode=mode, since=since or None, until=until or None,
-                          outlets=outlets or None)
+                          outlets=outlets or None, dates_in_question=dates is not False)
     return dataclasses.replace(answer, question=question.strip())
 
 
@@ -91,6 +92,8 @@ def layout(pipeline: Pipeline) -> SimpleNamespace:
                 ui.box = gr.Textbox(show_label=False, placeholder="Ask a question about the articles…",
                                     scale=6, lines=1, max_lines=6, autofocus=True, elem_id="qa-question")
                 ui.send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+            ui.asked = gr.State("")             # the last question, for asking it again without its dates
+            ui.undate = gr.Button("✕ remove date filter", visible=False, size="sm", elem_id="qa-undate")
         with gr.Column(scale=1, min_width=280):
             ui.examples = gr.Dataset(components=[ui.box], samples=[[q] for q in EXAMPLES],
                                      label="Example questions", layout="table", elem_id="qa-examples")
@@ -120,25 +123,27 @@ def layout(pipeline: Pipeline) -> SimpleNamespace:
 
 
 def responder(pipeline: Pipeline, exports: str):
-    """The chat turn: (message, chat, turns, mode, k, since, until, outlets) -> (chat, textbox,
-    turns, json file, markdown file, heading, article list, outlet picker). Files added to or
-    changed in the articles folder since the last turn are indexed first, and the reply says so."""
+    """The chat turn: (message, chat, turns, mode, k, since, until, outlets, dates) -> (chat,
+    textbox, turns, json file, markdown file, heading, article list, outlet picker, the "remove
+    date filter" button, the question asked). Files added to or changed in the articles folder
+    since the last turn are indexed first, and the reply says so."""
     def article_text(doc_id: str) -> str | None:
         art = pipeline.index.articles.get(doc_id)
         return art.text if art else None
 
-    def respond(message, chat, turns, mode, k, since="", until="", outlets=None):
+    def respond(message, chat, turns, mode, k, since="", until="", outlets=None, dates=True):
         chat, turns = list(chat or []), list(turns or [])
         message = message if isinstance(message, str) else ""
         if message.strip():
             chat.append({"role": "user", "content": markup.user_html(message)})
         keep = gr.update()
         corpus = (keep, keep, keep)
+        undated = (gr.update(visible=False), message)        # the button, and the question to ask again
         try:
             changed = pipeline.follow()
             if changed:
                 corpus = corpus_updates(pipeline)
-            answer = answer_for(pipeline, message, mode, k, turns, since, until, outlets)
+            answer = answer_for(pipeline, message, mode, k, turns, since, until, outlets, dates)
             scope = markup.scope_text(since or None, until or None, outlets)
             reply = markup.answer_html(answer, article_text, pipeline.verify(answer), int(k), scope)
             if changed:
@@ -155,23 +160,26 @@ def responder(pipeline: Pipeline, exports: str):
         except BadFilterError as e:
             chat.append({"role": "assistant", "content": markup.error_html(str(e), "The date or outlet filter "
                                                                                  "cannot be used.")})
-            return chat, keep, turns, keep, keep, *corpus
+            return chat, keep, turns, keep, keep, *corpus, *undated
         except ValueError as e:                       # BadQuestionError and bad controls
             chat.append({"role": "assistant", "content": markup.error_html(str(e))})
-            return chat, keep, turns, keep, keep, *corpus
+            return chat, keep, turns, keep, keep, *corpus, *undated
         except BackendError as e:                     # Milvus down or misconfigured: say so
             chat.append({"role": "assistant", "content": markup.error_html(str(e), "The search backend "
                                                                                  "cannot be used.")})
-            return chat, keep, turns, keep, keep, *corpus
+            return chat, keep, turns, keep, keep, *corpus, *undated
         except Exception:                             # a bug: log it, never show a traceback
             log.exception("answering %r failed", message[:200])
             chat.append({"role": "assistant", "content": markup.error_html(
                 "something went wrong while answering; the details are in the server log")})
-            return chat, keep, turns, keep, keep, *corpus
+            return chat, keep, turns, keep, keep, *corpus, *undated
         chat.append({"role": "assistant", "content": reply})
         turns.append((answer.searched, answer.text))
+        dated = answer.dates is not None and answer.dates.applied
+        undate = gr.update(visible=dated, value=f"✕ remove date filter ({answer.dates.note.split(' (')[0]})"
+                           if dated else "✕ remove date filter")
         return (chat, "", turns, gr.DownloadButton(value=js, interactive=True),
-                gr.DownloadButton(value=md, interactive=True), *corpus)
+                gr.DownloadButton(value=md, interactive=True), *corpus, undate, message)
 
     return respond
 
@@ -186,23 +194,28 @@ def wire_events(ui: SimpleNamespace, respond, add) -> None:
         text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
         return respond(text, chat, turns, mode, k, since, until, outlets)
 
+    def respond_undated(asked, chat, turns, mode, k, since, until, outlets):
+        """The last question again, its date phrase searched as words (its turn is replaced)."""
+        return respond(asked, chat, list(turns or [])[:-1], mode, k, since, until, outlets, False)
+
     def reset():
         off = gr.DownloadButton(value=None, interactive=False)
-        return [], [], off, off, ""
+        return [], [], off, off, "", gr.update(visible=False)
 
     controls = [ui.chat, ui.turns, ui.mode, ui.k, ui.since, ui.until, ui.outlets]
     corpus = [ui.header, ui.corpus, ui.outlets]
-    outputs = [ui.chat, ui.box, ui.turns, ui.dl_json, ui.dl_md, *corpus]
+    outputs = [ui.chat, ui.box, ui.turns, ui.dl_json, ui.dl_md, *corpus, ui.undate, ui.asked]
     model = dict(concurrency_id=MODEL, concurrency_limit=1, api_visibility="private")
     ui.box.submit(respond, [ui.box, *controls], outputs, **model)
     ui.send.click(respond, [ui.box, *controls], outputs, **model)
     ui.examples.click(respond_example, [ui.examples, *controls], outputs, **model)
     ui.chat.example_select(respond_placeholder, controls, outputs, **model)
+    ui.undate.click(respond_undated, [ui.asked, *controls], outputs, **model)
     # the upload has a queue of its own: it stores the files, then follows the update in the background
     ui.upload.upload(add, [ui.upload, ui.chat], [ui.chat, ui.adding, *corpus], show_progress="minimal",
                      show_progress_on=[ui.adding], concurrency_id="adding", concurrency_limit=1,
                      api_visibility="private")
-    cleared = [ui.chat, ui.turns, ui.dl_json, ui.dl_md, ui.box]
+    cleared = [ui.chat, ui.turns, ui.dl_json, ui.dl_md, ui.box, ui.undate]
     ui.clear.click(reset, None, cleared, queue=False, api_visibility="private")
     ui.chat.clear(reset, None, cleared, queue=False, api_visibility="private")
 

@@ -29,6 +29,8 @@ CSS = """
 .qa-reply p { margin: 0 0 .55em 0; }
 .qa-searched { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: .6em; }
 .qa-searched q { font-style: italic; }
+.qa-dates { font-size: .85em; color: var(--body-text-color-subdued); margin: -.4em 0 .6em 0; }
+.qa-dates-on { color: #1d4ed8; font-weight: 600; }
 .qa-ref { font-size: .78em; font-weight: 600; color: var(--color-accent); padding: 0 .1em; white-space: nowrap; }
 .qa-notes { border-left: 3px solid #d97706; background: rgba(217, 119, 6, .08); padding: .45em .7em;
             margin: .6em 0; border-radius: 4px; }
@@ -153,10 +155,29 @@ def passage_card(h: Hit) -> str:
             f'<div class="qa-meta">{_span(h.doc_id, h.start, h.end)}{" · " + why if why else ""}</div></div>')
 
 
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w']+", " ", text.lower()).split())
+
+
 def _searched_line(answer: Answer, k: int | None, scope: str | None) -> str:
-    label = "Searched for" if answer.searched in ("", answer.question) else "Follow-up searched as"
+    asked = answer.question                  # less the date phrase, when it became the filter
+    if answer.dates is not None and answer.dates.applied:
+        asked = asked.replace(answer.dates.phrase, " ")
+    own = not answer.searched or _words(answer.searched) == _words(asked)
+    label = "Searched for" if own else "Follow-up searched as"
     settings = f" · {esc(answer.mode)}" + (f" · {k} passages" if k else "") + (f" · {esc(scope)}" if scope else "")
-    return f'<div class="qa-searched">{label} <q>{esc(answer.searched or answer.question)}</q>{settings}</div>'
+    line = f'<div class="qa-searched">{label} <q>{esc(answer.searched or answer.question)}</q>{settings}</div>'
+    return line + dates_html(answer)
+
+
+def dates_html(answer: Answer) -> str:
+    """The date phrase read from the question and what it did: the filter applied (the button
+    under the question box removes it), or why all dates were searched."""
+    d = answer.dates
+    if d is None:
+        return ""
+    head = "Dates from your question:" if d.applied else "Date phrase not used as a filter:"
+    return f'<div class="qa-dates{" qa-dates-on" if d.applied else ""}">{head} {esc(d.note)}</div>'
 
 
 def scope_text(since: str | None, until: str | None, outlets) -> str | None:

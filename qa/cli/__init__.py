@@ -83,14 +83,18 @@ def _explain(args) -> int:
 
 
 def _filters(args) -> dict:
-    return {"since": args.since, "until": args.until, "outlets": args.outlet}
+    return {"since": args.since, "until": args.until, "outlets": args.outlet,
+            "dates_in_question": args.question_dates, "today": args.today}
 
 
 def cmd_retrieve(args) -> int:
-    hits = _pipeline(args, progress=True).retrieve(args.question, k=args.k, mode=args.mode, **_filters(args))
+    p = _pipeline(args, progress=True)
+    hits = p.retrieve(args.question, k=args.k, mode=args.mode, **_filters(args))
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0
+    if (scope := p.dates(args.question, **_filters(args))[2]) is not None:
+        print(f"dates: {scope.note}")
     if not hits:
         print("no passage found")
     for i, h in enumerate(hits, 1):

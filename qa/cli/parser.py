@@ -22,6 +22,10 @@ def _filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="only articles published on or before")
     p.add_argument("--outlet", action="append", default=None, metavar="NAME",
                    help="only articles from this outlet (repeat for several)")
+    p.add_argument("--no-question-dates", dest="question_dates", action="store_false",
+                   help="do not read a date phrase of the question (\"in October 2012\") as the date filter")
+    p.add_argument("--today", default=None, metavar="YYYY-MM-DD",
+                   help="the day relative phrases (\"last week\") are read against (default: the newest article's)")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -57,7 +57,8 @@ def evaluate(pipeline: Pipeline, questions: list[Question], modes, answering: bo
     bar.close()
     s = index.settings
     return {"questions": len(questions), "answerable": len(answerable), "chunks": len(index.chunks),
-            "settings": {k: getattr(s, k) for k in TUNABLE + ("chunk_sentences", "chunk_overlap", "encoder", "reader") + READER_KNOBS},
+            "settings": {k: getattr(s, k) for k in TUNABLE + ("chunk_sentences", "chunk_overlap", "encoder", "reader",
+                                                             "question_dates") + READER_KNOBS},
             "modes": modes_out}
 
 
@@ -67,9 +68,16 @@ def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) ->
     em = f1 = 0.0
     n_ans = n_unans = 0
     kinds: dict[str, list[int]] = {}
+    dated = {"read": 0, "applied": 0, "applied_right": 0, "all_dates": 0, "all_dates_right": 0}
     for q in questions:
         ans = pipeline.ask(q.question, mode=mode)
         valid += not pipeline.verify(ans)
+        if ans.dates is not None:          # a date phrase was read: applied as the filter, or all dates
+            way = "applied" if ans.dates.applied else "all_dates"
+            dated["read"] += 1
+            dated[way] += 1
+            dated[way + "_right"] += bool(q.answers and not ans.abstained and ans.citations
+                                          and right_place(q, index, ans.citations[0]))
         if q.answers:
             n_ans += 1
             ok = not ans.abstained and bool(ans.citations) and right_place(q, index, ans.citations[0])
@@ -94,6 +102,7 @@ def _answering(pipeline: Pipeline, questions: list[Question], mode: str, bar) ->
     out = {"first_citation_accuracy": correct / max(1, n_ans), "citations_valid": valid / max(1, len(questions)),
            "answered": (n_ans - abstained_wrong) / max(1, n_ans), "first_article": article / max(1, n_ans),
            "answer_span": {"shown": spans / max(1, n_ans), "exact_match": em / max(1, n_ans), "f1": f1 / max(1, n_ans)}}
+    out["question_dates"] = dated
     if kinds:
         out["first_citation_by_kind"] = {k: {"right": r, "of": n, "share": r / n} for k, (r, n) in sorted(kinds.items())}
     if n_unans:
@@ -120,6 +129,9 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
         if key == "milvus_fusion" and value in ("server", "client"):
             changes[key] = value
             continue
+        if key == "question_dates" and value in ("true", "false"):   # date phrases as the filter, or not
+            changes[key] = value == "true"
+            continue
         if key == "reader":                    # a model folder, or empty for the hand-set scores
             changes[key] = value
             continue
@@ -128,7 +140,8 @@ def with_overrides(settings: Settings, pairs: list[str]) -> Settings:
             continue
         if key not in TUNABLE or not value:
             raise ValueError(f"--set {pair!r}: use key=value with key one of {', '.join(TUNABLE + READER_KNOBS)}, "
-                             f"reader=FOLDER (empty: no reader), milvus_fusion=server|client or encoder={'|'.join(ENCODERS)}")
+                             f"reader=FOLDER (empty: no reader), milvus_fusion=server|client, question_dates=true|false "
+                             f"or encoder={'|'.join(ENCODERS)}")
         changes[key] = type(getattr(DEFAULT, key))(float(value)) if key != "rrf_k" else float(value)
     return replace(settings, **changes)
 
@@ -191,6 +204,10 @@ def report(r: dict) -> str:
             lines.append(f"{m:7s} first citation from a right article {d['first_article']:.3f}"
                          + ("; first citation by kind: " + ", ".join(f"{k} {v['right']}/{v['of']} ({v['share']:.2f})"
                                                                     for k, v in by.items()) if by else ""))
+        if (qd := d.get("question_dates")) and qd["read"]:
+            lines.append(f"{m:7s} date phrases read in {qd['read']} questions: {qd['applied']} as the filter "
+                         f"({qd['applied_right']} first citations right), {qd['all_dates']} searched all dates "
+                         f"({qd['all_dates_right']} right)")
     if r.get("abstention"):
         lines.append("abstention  precision  recall  answerable-abstained  accuracy-without-abstaining  cost")
         for m, a in r["abstention"].items():

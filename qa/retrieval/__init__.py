@@ -9,4 +9,6 @@
 - `fusion.py`: reciprocal rank fusion, a pure function
 - `index.py`: the in-memory index a search runs over
 - `search.py`: `search` (BM25, dense or hybrid) and the checks on a question, k and mode
+- `filters.py`: the date and outlet filter as a mask over the chunks; `when.py`: the date
+  phrase of a question ("in October 2012", "last week") read as a range
 """
