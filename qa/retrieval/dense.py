@@ -30,6 +30,23 @@ def _all_cores():
         faiss.omp_set_num_threads(1)
 
 
+def pooled(sentence_vectors: np.ndarray, members: list[list[int]], weights: np.ndarray) -> np.ndarray:
+    """Each window's vector from its sentences' vectors: their sum weighted by `weights` (the
+    sentences' lengths: mean pooling over a window's tokens is, up to the context each token sees,
+    the length-weighted mean of its sentences' means), normalised to unit length. So a window costs
+    no model time: every sentence is encoded once, not once alone and again in each of the
+    (chunk_sentences) windows that hold it."""
+    if not members:
+        return np.zeros((0, sentence_vectors.shape[1] if sentence_vectors.ndim == 2 else 0), np.float32)
+    rows = np.fromiter((r for m in members for r in m), dtype=np.int64)
+    sizes = np.fromiter(map(len, members), dtype=np.int64, count=len(members))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    w = np.asarray(weights, dtype=np.float32)[rows, None]
+    out = np.add.reduceat(np.asarray(sentence_vectors[rows], dtype=np.float32) * w, starts, axis=0)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out.astype(np.float32)
+
+
 class DenseIndex:
     """Cosine search over normalised vectors, with `index`, `search`, `to_bytes`, `from_bytes`.
 

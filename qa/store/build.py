@@ -14,12 +14,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from ..config import DEFAULT, FORMAT_VERSION, Settings
 from ..errors import IndexCorruptError, IndexWriteError
 from ..ingest.align import Aligner
 from ..ingest.read import read_folder
 from ..retrieval import encoder
-from ..retrieval.dense import DenseIndex
+from ..retrieval.dense import DenseIndex, pooled
 from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
 from ..text import tokenize
@@ -96,11 +98,13 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
     if progress:
         log.info("embedding %d chunks of %d articles and their %d sentences", len(chunks), len(canon),
                  len(sent_spans))
-    # one call: a sentence that is also a whole chunk is encoded once, and batches sort by length;
-    # texts encoded before are not encoded again
-    every = old.embed([c.text for c in chunks] + [texts[d][s:e] for d, s, e in sent_spans],
-                      engine.embed)
-    vectors, sent_vecs = every[:len(chunks)], every[len(chunks):]
+    # every sentence is encoded once (sentences encoded before are not encoded again); a window's
+    # vector is pooled from its sentences' (`dense.pooled`)
+    sent_texts = [texts[d][s:e] for d, s, e in sent_spans]
+    sent_vecs = old.embed(sent_texts, engine.embed)
+    row = {span: i for i, span in enumerate(sent_spans)}
+    vectors = pooled(sent_vecs, [[row[(c.doc_id, s, e)] for s, e in c.sentences] for c in chunks],
+                     np.fromiter(map(len, sent_texts), dtype=np.float32, count=len(sent_texts)))
     t_encoded = time.perf_counter()
     dindex = DenseIndex(encoder.dimension(settings)).index(vectors)
     manifest = {

@@ -6,8 +6,8 @@ removing one article costs about that article.
 - chunks: an article whose text and cleaned body are as before keeps its sentences and
   windows (no sentence splitting); only their ids are renumbered;
 - tokens: a chunk text seen before keeps its BM25 tokens (the statistics are recomputed);
-- vectors: every text (chunk or sentence) is looked up by the sha256 of the text it encodes,
-  and only the texts never encoded are sent to the model.
+- vectors: every sentence is looked up by the sha256 of its text, and only the sentences never
+  encoded are sent to the model (a window's vector is pooled from its sentences').
 Only a generation built with the same format and index settings is used; anything else
 (or no previous index) means a full build.
 """
@@ -84,10 +84,9 @@ class Previous:
         known: dict[str, np.ndarray] = {}
         if self.index is not None:
             ix = self.index
-            vecs = list(ix.dense.vectors()) + list(ix.sentence_vectors)
+            vecs = ix.sentence_vectors
             if ix.text_keys is None or len(ix.text_keys) != len(vecs):
-                ix.text_keys = [sha256_text(c.text) for c in ix.chunks] + [
-                    sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
+                ix.text_keys = [sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
             known = dict(zip(ix.text_keys, vecs))
         keys = self.keys = [sha256_text(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in known))
