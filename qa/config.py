@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMAT_VERSION = 2                       # 2: article texts and metadata stored in the index
+FORMAT_VERSION = 3                       # 2: article texts and metadata stored; 3: compact tables, int8 vectors
 # The rules that pick an article's body and date (ingest/boilerplate.py, ingest/dates.py): a change
 # means old indexes rebuild. 2: removals only on evidence, each with its reason; dates by evidence.
 CLEANING_RULES = 2

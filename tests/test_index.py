@@ -13,6 +13,7 @@ from qa.config import DEFAULT, FORMAT_VERSION
 from qa.errors import EmptyCorpusError
 from qa.retrieval import shipped
 from qa.retrieval.search import search
+from qa.store import persist
 
 from conftest import SEEDS
 
@@ -40,7 +41,7 @@ def test_manifest_describes_the_index(pipeline, index):
     assert sorted(m["sources"]) == sorted(p.name for p in SEEDS.glob("*.txt"))
     assert m["counts"]["chunks"] == len(index.chunks) and m["counts"]["indexed_articles"] == 4
     gen = pipeline.index_dir / m["generation"]
-    assert {"chunks.jsonl", "bm25.jsonl", "dense.faiss", "articles.jsonl", "sentences.npy"} <= set(m["files"])
+    assert set(persist.INDEX_FILES) == set(m["files"])
     for name in m["files"]:
         assert (gen / name).exists()
     assert not any(p.suffix in (".pkl", ".pickle") for p in gen.iterdir())
@@ -48,7 +49,7 @@ def test_manifest_describes_the_index(pipeline, index):
 
 def test_reload_gives_the_same_index(pipeline, index):
     again = index_mod.load(pipeline.seeds_dir, pipeline.index_dir)
-    assert again.chunks == index.chunks
+    assert list(again.chunks) == list(index.chunks)
     q = "Who is Ruslan Pukhov?"
     assert search(again, q) == search(index, q)
 
@@ -92,7 +93,8 @@ def test_rebuild_when_a_seed_changes(small, caplog, change):
     assert ix.manifest["generation"] not in {g.name for g in idx.glob("gen-*")}, "older ones are cleaned up"
 
 
-@pytest.mark.parametrize("victim", ["chunks.jsonl", "dense.faiss", "bm25.jsonl", "sentences.npy", "manifest.json"])
+@pytest.mark.parametrize("victim", ["chunks.npy", "dense.faiss", "bm25.npy", "bm25.json", "vectors.npy", "sentences.npy",
+                                    "manifest.json"])
 def test_recovery_from_a_truncated_file(small, caplog, victim):
     seeds, idx = small
     m = json.loads((idx / "manifest.json").read_text())
@@ -103,7 +105,7 @@ def test_recovery_from_a_truncated_file(small, caplog, victim):
         ix = index_mod.open_index(seeds, idx)
     assert "building the index" in caplog.text
     assert search(ix, "Who is Prabhat Shukla?", k=1)[0].doc_id == "003_6032db8118f64392"
-    assert index_mod.load(seeds, idx).chunks == ix.chunks
+    assert list(index_mod.load(seeds, idx).chunks) == list(ix.chunks)
 
 
 def test_settings_change_triggers_rebuild(small):
