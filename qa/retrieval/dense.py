@@ -65,16 +65,23 @@ class DenseIndex:
 
     def index(self, vectors: np.ndarray) -> "DenseIndex":
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        return self.fill(len(vectors), lambda rows: vectors[rows])
+
+    def fill(self, n: int, rows_of, batch: int = 8192, sample: int = 20_000) -> "DenseIndex":
+        """Index n vectors that `rows_of(row numbers)` makes a batch at a time (the windows pooled
+        from the sentences: a build never holds them all as float32): the quantizer's ranges are
+        fitted on an even sample of at most `sample` of them, then batches are added."""
         sq = faiss.ScalarQuantizer.QT_8bit
-        if len(vectors) >= self.settings.ann_threshold:
+        if n >= self.settings.ann_threshold:
             self.faiss = faiss.IndexHNSWSQ(self.dim, sq, self.settings.ann_m, faiss.METRIC_INNER_PRODUCT)
             self.faiss.hnsw.efConstruction = self.settings.ann_ef_construction
         else:
             self.faiss = faiss.IndexScalarQuantizer(self.dim, sq, faiss.METRIC_INNER_PRODUCT)
-        if len(vectors):
+        if n:
             with _all_cores():
-                self.faiss.train(vectors)
-                self.faiss.add(vectors)
+                self.faiss.train(np.ascontiguousarray(rows_of(np.arange(0, n, max(1, n // sample))), dtype=np.float32))
+                for lo in range(0, n, batch):
+                    self.faiss.add(np.ascontiguousarray(rows_of(np.arange(lo, min(n, lo + batch))), dtype=np.float32))
         return self
 
     @property
@@ -110,9 +117,10 @@ class DenseIndex:
     def vectors(self) -> np.ndarray:
         return self.faiss.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
 
-    def to_bytes(self) -> bytes:
-        """The faiss index serialized (what `qa.store` writes, all or nothing)."""
-        return faiss.serialize_index(self.faiss).tobytes()
+    def to_bytes(self) -> np.ndarray:
+        """The faiss index serialized, as a uint8 array (bytes-like: what `qa.store` writes, all or
+        nothing, without a second copy)."""
+        return faiss.serialize_index(self.faiss)
 
     @classmethod
     def from_bytes(cls, data: bytes, settings: Settings = DEFAULT) -> "DenseIndex":

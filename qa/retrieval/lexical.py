@@ -18,7 +18,7 @@ import json
 import numpy as np
 
 
-POSTING = np.dtype([("doc", "<i4"), ("tf", "<u2")])
+POSTING = np.dtype([("doc", "<i4"), ("tf", "<u2"), ("w", "<f4")])   # chunk, count, term weight
 
 
 class BM25:
@@ -119,10 +119,11 @@ class BM25:
         return [(int(d), float(s[d])) for d in top]
 
     def to_files(self) -> tuple[bytes, np.ndarray]:
-        """What the index stores: the parameters and terms (JSON), and the postings (doc, count)."""
+        """What the index stores: the parameters and terms (JSON), and the postings (chunk, count,
+        weight: a search adds up stored weights, so a loaded index computes nothing)."""
         head = {"k1": self.k1, "b": self.b, "n_docs": self.n_docs, "terms": self.terms, "ptr": self._ptr.tolist()}
         postings = np.empty(len(self._docs), dtype=POSTING)
-        postings["doc"], postings["tf"] = self._docs, self._tf
+        postings["doc"], postings["tf"], postings["w"] = self._docs, self._tf, self._weights
         return json.dumps(head, ensure_ascii=False).encode("utf-8"), postings
 
     @classmethod
@@ -135,8 +136,6 @@ class BM25:
         out._ptr = np.asarray(h["ptr"], dtype=np.int64)
         if postings.dtype != POSTING or len(out._ptr) != len(out.terms) + 1 or out._ptr[-1] != len(postings):
             raise ValueError("bm25: the postings do not match the terms")
-        out._docs, out._tf = postings["doc"], postings["tf"]
-        if len(postings) and (int(out._docs.max()) >= out.n_docs or int(out._docs.min()) < 0):
-            raise ValueError("bm25: a posting names a chunk the index does not have")
-        out._weigh()
+        out._docs, out._tf, out._weights = postings["doc"], postings["tf"], postings["w"]
+        out.idf = np.log((out.n_docs + 1) / np.maximum(np.diff(out._ptr), 1)).astype(np.float32)
         return out

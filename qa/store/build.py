@@ -32,6 +32,7 @@ from .persist import load, persist, source_state, staleness, update_manifest
 from .reuse import Previous
 
 log = logging.getLogger("qa")
+STREAM = 16_384                # sentences encoded and quantized at a time
 
 
 def _reader_record(settings: Settings) -> dict | None:
@@ -99,16 +100,20 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
     # int8; a window's vector is pooled from its sentences' stored vectors (`dense.pooled`), so a
     # rebuild gives what a fresh build gives
     sent_texts = [texts[d][s:e] for d, s, e in sentences]
-    codes = Codes.of(old.embed(sent_texts, engine.embed, encoder.dimension(settings)))
+    dim = encoder.dimension(settings)
+    codes = Codes(np.zeros((len(sent_texts), dim), np.int8), np.zeros(len(sent_texts), np.float32))
+    for lo in range(0, len(sent_texts), STREAM):     # a slice at a time: never every float32 vector at once
+        part = Codes.of(old.embed(sent_texts[lo:lo + STREAM], engine.embed, dim))
+        codes.codes[lo:lo + len(part)], codes.scale[lo:lo + len(part)] = part.codes, part.scale
     table = Chunks.from_records(chunks, sentences, texts)
-    vectors = pooled(codes, [range(f, f + n) for f, n in table.runs.tolist()],
-                     np.fromiter(map(len, sent_texts), dtype=np.float32, count=len(sent_texts)))
+    lengths = np.fromiter(map(len, sent_texts), dtype=np.float32, count=len(sent_texts))
+    del sent_texts
     t_encoded = time.perf_counter()
-    dindex = DenseIndex(codes.shape[1]).index(vectors)
-    del vectors
+    dindex = DenseIndex(dim).fill(len(table), lambda ids: pooled(
+        codes, [range(f, f + n) for f, n in table.runs[ids].tolist()], lengths))
     manifest = {
         "format_version": FORMAT_VERSION,
-        "model": model.record(settings, codes.shape[1]),
+        "model": model.record(settings, dim),
         "settings": settings.index_fingerprint(),
         "bm25": {"variant": "BM25 with idf log((N+1)/df)", "k1": settings.bm25_k1, "b": settings.bm25_b},
         "sources": hashes,

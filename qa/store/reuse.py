@@ -100,14 +100,12 @@ class Previous:
 
     def embed(self, texts: list[str], encode, dim: int) -> np.ndarray:
         """Vectors of `texts` (float32 [n, dim]): from before where the same text was encoded,
-        `encode(rest)` for the rest."""
-        known: dict[str, int] = {}
-        if self.index is not None:
-            ix = self.index
-            if ix.text_keys is None or len(ix.text_keys) != len(ix.sentence_vectors):
-                ix.text_keys = [sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
-            known = {k: i for i, k in enumerate(ix.text_keys)}
-        keys = self.keys = [sha256_text(t) for t in texts]
+        `encode(rest)` for the rest. Called on a build's texts a slice at a time; `keys`,
+        `encoded` and `reused` add up over the calls."""
+        known = self._known()
+        keys = [sha256_text(t) for t in texts]
+        self.keys = self.keys if self.keys is not None else []
+        self.keys.extend(keys)
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         out = np.zeros((len(texts), dim), dtype=np.float32)
         if missing:
@@ -119,5 +117,17 @@ class Previous:
         at = [i for i, k in enumerate(keys) if k in known]
         if at:
             out[at] = self.index.sentence_vectors[np.array([known[keys[i]] for i in at])]
-        self.encoded, self.reused = len(missing), len(set(keys)) - len(missing)
+        self.encoded += len(missing)
+        self.reused += len(set(keys)) - len(missing)
         return out
+
+    def _known(self) -> dict[str, int]:
+        """sha256 of a sentence's text -> its row in the previous index (worked out once)."""
+        if not hasattr(self, "_rows"):
+            self._rows: dict[str, int] = {}
+            ix = self.index
+            if ix is not None:
+                if ix.text_keys is None or len(ix.text_keys) != len(ix.sentence_vectors):
+                    ix.text_keys = [sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
+                self._rows = {k: i for i, k in enumerate(ix.text_keys)}
+        return self._rows
