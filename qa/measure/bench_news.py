@@ -10,7 +10,8 @@ hold on a noisy machine:
   manifest's `timings_s`), characters/s, peak RSS of the process (VmHWM), index bytes by file;
 - serving: a fresh process opens the index and answers the dev set's questions whose stories are
   in the folder: RSS once loaded, peak RSS, warm `ask` p50/p95 (the first question is the cold one);
-- one article added: `python -m qa index` in a fresh process, start to exit.
+- one article added: in the serving process (`Pipeline.refresh()`, the model loaded, as the chat
+  runs), and another by `python -m qa index` in a fresh process, start to exit.
 Left out: quality (that is `qa eval` on the same trees: docs/scale.md gives the commands).
 """
 from __future__ import annotations
@@ -57,6 +58,12 @@ else:
         p.ask(q)
         times.append(time.perf_counter() - t)
     r["ask_s"] = times
+    name, text = json.loads(Path(sys.argv[6]).read_text())
+    (Path(corpus) / name).write_text(text, encoding="utf-8")
+    t = time.perf_counter()
+    p.refresh()
+    r["added_in_process_s"] = time.perf_counter() - t
+    r["added_in_process"] = p.index.manifest.get("incremental", {})
 r.update({"end_" + k: v for k, v in hwm()})
 Path(out).write_text(json.dumps(r))
 '''
@@ -96,30 +103,33 @@ def _run(tree: Path, args: list[str], timeout: float = 7200) -> dict:
         return r
 
 
-def measure_tree(tree: Path, corpus: Path, index: Path, questions: Path, extra: tuple[str, str],
+def measure_tree(tree: Path, corpus: Path, index: Path, questions: Path, extra: list[tuple[str, str]],
                  say) -> dict:
     say(f"{tree}: full build")
     build = _run(tree, ["build", str(corpus), str(index)])
-    say(f"{tree}: serving (fresh process, {len(json.loads(questions.read_text()))} questions)")
-    serve = _run(tree, ["serve", str(corpus), str(index), str(questions)])
-    name, text = extra
+    say(f"{tree}: serving (fresh process, {len(json.loads(questions.read_text()))} questions, then one article added)")
+    added = corpus.parent / "added.json"
+    added.write_text(json.dumps(extra[0]), encoding="utf-8")
+    serve = _run(tree, ["serve", str(corpus), str(index), str(questions), str(added)])
+    name, text = extra[1]
     (corpus / name).write_text(text, encoding="utf-8")
-    say(f"{tree}: one article added, qa index in a fresh process")
+    say(f"{tree}: another article added, qa index in a fresh process")
     t = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "qa", "index", "--seeds", str(corpus), "--index", str(index)],
                          cwd=str(tree), capture_output=True, text=True, timeout=1800)
-    added = {"wall_s": time.perf_counter() - t, "exit": run.returncode,
-             "output": run.stdout.strip().splitlines()[-1:] + run.stderr.strip().splitlines()[-1:]}
-    (corpus / name).unlink()
+    cli = {"wall_s": time.perf_counter() - t, "exit": run.returncode,
+           "output": run.stdout.strip().splitlines()[-1:] + run.stderr.strip().splitlines()[-1:]}
+    for name, _ in extra:
+        (corpus / name).unlink()
     warm = serve["ask_s"][1:]
     return {"tree": str(tree), "build": build, "serve": {k: v for k, v in serve.items() if k != "ask_s"},
             "ask_ms": stats(warm), "first_ask_ms": serve["ask_s"][0] * 1000 if serve["ask_s"] else None,
-            "added_one_cli": added}
+            "added_one_cli": cli}
 
 
 def run(n: int, chars: int, tree: Path | None, against: Path | None, say, work: Path | None = None) -> dict:
-    texts, ids = news_texts(n + 1, chars)
-    extra, texts = texts[-1], texts[:-1]
+    texts, ids = news_texts(n + 2, chars)
+    extra, texts = texts[-2:], texts[:-2]
     questions = json.loads((REUTERS / "questions.json").read_text(encoding="utf-8"))
     asked = [q["question"] for q in questions if q.get("doc_id") in ids][:40]
     trees = [Path(tree or PROJECT_ROOT).resolve()] + ([Path(against).resolve()] if against else [])
@@ -151,6 +161,7 @@ def report(r: dict) -> str:
             ("serving: peak RSS MB", lambda t: f"{t['serve']['end_VmHWM']:.0f}"),
             ("ask p50 ms (warm)", lambda t: f"{t['ask_ms'].get('p50', 0):.0f}"),
             ("ask p95 ms (warm)", lambda t: f"{t['ask_ms'].get('p95', 0):.0f}"),
+            ("one added, in process s", lambda t: f"{t['serve']['added_in_process_s']:.1f}"),
             ("one added, qa index s", lambda t: f"{t['added_one_cli']['wall_s']:.1f}")]
     names = sorted({f for t in r["trees"] for f in t["build"]["files"]})
     rows += [(f"  {f} MB", lambda t, f=f: f"{t['build']['files'].get(f, 0) / 1e6:.1f}") for f in names]

@@ -28,7 +28,8 @@ from ..types import Chunk
 from .distributed import InProcess
 from . import model
 from .files import writer_lock
-from .persist import load, persist, source_state, staleness, update_manifest
+from .loading import load
+from .persist import persist, source_state, staleness, update_manifest
 from .reuse import Previous
 
 log = logging.getLogger("qa")
