@@ -6,6 +6,7 @@ import logging
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa import store as index_mod
@@ -141,3 +142,33 @@ def test_failed_build_leaves_the_old_index_intact(small):
         p.rename(p.with_suffix(".txt"))
     assert index_mod.load(seeds, idx).chunks == before
     assert not list(idx.glob(".tmp-*"))
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_once_saying_why(small, caplog):
+    """Format 3 (int8 vectors, compact tables) cannot read format 2's files: such an index is
+    rebuilt once, with a message that says so, and then serves without another rebuild."""
+    seeds, idx = small
+    path = idx / "manifest.json"
+    m = json.loads(path.read_text())
+    m["format_version"] = FORMAT_VERSION - 1
+    path.write_text(json.dumps(m))
+    why = index_mod.stale_reason(seeds, idx)
+    assert f"index format {FORMAT_VERSION - 1}" in why and "rebuilt once" in why
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        ix = index_mod.open_index(seeds, idx)
+    assert "building the index" in caplog.text and "rebuilt once" in caplog.text
+    assert ix.manifest["format_version"] == FORMAT_VERSION and ix.manifest["incremental"]["texts_reused"] == 0
+    assert index_mod.stale_reason(seeds, idx) is None
+
+
+def test_tables_and_vectors_are_memory_mapped_and_match_the_records(index):
+    """The large arrays are mapped from the generation's files, not read into memory; the window
+    records made from the tables cut their text from the article, and the int8 sentence vectors
+    stay unit vectors to within the rounding of one step."""
+    assert isinstance(index.sentence_vectors.codes, np.memmap) and isinstance(index.chunks.runs, np.memmap)
+    for c in index.chunks:
+        assert c.text == index.articles[c.doc_id].text[c.start:c.end]
+        assert [index.sentence_spans.row((c.doc_id, s, e)) for s, e in c.sentences] == list(
+            range(index.chunks.runs[c.chunk_id][0], index.chunks.runs[c.chunk_id][0] + len(c.sentences)))
+    norms = np.linalg.norm(index.sentence_vectors[:], axis=1)
+    assert np.abs(norms - 1).max() < 0.01
