@@ -161,7 +161,7 @@ def report(r: dict) -> str:
             ("serving: peak RSS MB", lambda t: f"{t['serve']['end_VmHWM']:.0f}"),
             ("ask p50 ms (warm)", lambda t: f"{t['ask_ms'].get('p50', 0):.0f}"),
             ("ask p95 ms (warm)", lambda t: f"{t['ask_ms'].get('p95', 0):.0f}"),
-            ("one added, in process s", lambda t: f"{t['serve']['added_in_process_s']:.1f}"),
+            ("one added, in process s", lambda t: f"{t['serve'].get('added_in_process_s', float('nan')):.1f}"),
             ("one added, qa index s", lambda t: f"{t['added_one_cli']['wall_s']:.1f}")]
     names = sorted({f for t in r["trees"] for f in t["build"]["files"]})
     rows += [(f"  {f} MB", lambda t, f=f: f"{t['build']['files'].get(f, 0) / 1e6:.1f}") for f in names]

@@ -4,6 +4,7 @@ serving process holds the pages it touches; then the tables and counts must agre
 """
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
             check_file(gen / name, m["files"].get(name))
             return np.load(gen / name, mmap_mode="r", allow_pickle=False)
         articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "body": tuple(tuple(b) for b in r["body"])})
-                    for r in map(json.loads, _split(checked("articles.jsonl")))]
+                    for r in map(json.loads, _split(gzip.decompress(checked("articles.jsonl.gz"))))]
         sentences = Sentences([a.doc_id for a in articles], mapped("sentences.npy"))
         also = {int(r["chunk"]): tuple(Location(**loc) for loc in r["also_in"])
                 for r in map(json.loads, _split(checked("also_in.jsonl")))}

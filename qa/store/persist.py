@@ -1,13 +1,13 @@
-"""Persisting and loading the index, and telling when it is stale.
+"""Persisting the index (`loading.py` reads it back), and telling when it is stale.
 
 Layout of an index folder (format 3: compact tables, int8 vectors; `retrieval/tables.py`):
     manifest.json            format version, model, settings, source hashes, file hashes
-    gen-<id>/articles.jsonl  one cleaned article a line (its text once; body spans, duplicate_of)
-    gen-<id>/sentences.npy   int32 [n, 3]: article (its line in articles.jsonl), start, end
+    gen-<id>/articles.jsonl.gz  one cleaned article a line, gzipped (text, body spans, duplicate_of)
+    gen-<id>/sentences.npy   int32 [n, 3]: article (its line in articles.jsonl.gz), start, end
     gen-<id>/chunks.npy      int32 [n, 2]: a window's first sentence and its number of sentences
     gen-<id>/also_in.jsonl   the windows that also stand in duplicate scrapes, and where
     gen-<id>/bm25.json       BM25 parameters, terms and where each term's postings start
-    gen-<id>/bm25.npy        the postings: (chunk int32, count uint16)
+    gen-<id>/bm25.npy        the postings: (chunk int32, count uint16, weight float32)
     gen-<id>/vectors.npy     sentence embeddings, int8 [n, dim]; scales.npy their float32 scale
     gen-<id>/dense.faiss     faiss index of the windows' vectors (8-bit scalar quantizer)
 A build writes a new generation folder, then swaps `manifest.json` with an atomic
@@ -18,6 +18,7 @@ process holds the pages it touches. Generation files are never rewritten. Nothin
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -39,7 +40,7 @@ from . import model
 from .files import check_file, fsync_dir, sha256_bytes, write_file, writer_lock
 
 log = logging.getLogger("qa")
-INDEX_FILES = ("articles.jsonl", "sentences.npy", "chunks.npy", "also_in.jsonl", "bm25.json", "bm25.npy",
+INDEX_FILES = ("articles.jsonl.gz", "sentences.npy", "chunks.npy", "also_in.jsonl", "bm25.json", "bm25.npy",
                "vectors.npy", "scales.npy", "dense.faiss")
 MAPPED = ("sentences.npy", "chunks.npy", "bm25.npy", "vectors.npy", "scales.npy")
 
@@ -110,7 +111,7 @@ def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, code
         tmp.mkdir()
         head, postings = bm25.to_files()
         blobs = {
-            "articles.jsonl": lambda: _lines(_article_record(a, folder) for a in articles),
+            "articles.jsonl.gz": lambda: gzip.compress(_lines(_article_record(a, folder) for a in articles), 6, mtime=0),
             "sentences.npy": lambda: _npy(sentences.rows),
             "chunks.npy": lambda: _npy(chunks.runs),
             "also_in.jsonl": lambda: _lines({"chunk": i, "also_in": [{f.name: getattr(loc, f.name) for f in fields(loc)}
