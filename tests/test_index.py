@@ -165,7 +165,7 @@ def test_tables_and_vectors_are_memory_mapped_and_match_the_records(index):
     """The large arrays are mapped from the generation's files, not read into memory; the window
     records made from the tables cut their text from the article, and the int8 sentence vectors
     stay unit vectors to within the rounding of one step."""
-    assert isinstance(index.sentence_vectors.codes, np.memmap) and isinstance(index.chunks.runs, np.memmap)
+    assert isinstance(index.sentence_vectors.codes.base, np.memmap) and isinstance(index.chunks.runs.base, np.memmap)
     for c in index.chunks:
         assert c.text == index.articles[c.doc_id].text[c.start:c.end]
         assert [index.sentence_spans.row((c.doc_id, s, e)) for s, e in c.sentences] == list(

@@ -37,7 +37,7 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
             return read_checked(gen / name, m["files"].get(name))
         def mapped(name: str) -> np.ndarray:       # checked, then mapped (read-only)
             check_file(gen / name, m["files"].get(name))
-            return np.load(gen / name, mmap_mode="r", allow_pickle=False)
+            return np.asarray(np.load(gen / name, mmap_mode="r", allow_pickle=False))   # plain views: fast rows
         articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "body": tuple(tuple(b) for b in r["body"])})
                     for r in map(json.loads, _split(gzip.decompress(checked("articles.jsonl.gz"))))]
         sentences = Sentences([a.doc_id for a in articles], mapped("sentences.npy"))
