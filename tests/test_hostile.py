@@ -279,7 +279,7 @@ def _targets(pipeline, port: int) -> list[str]:
         "//etc/passwd", "/ETC/PASSWD", "/etc/./passwd", "file:///etc/passwd",
         f"{seeds}/{doc}", f"{seeds}/./{doc}", f"{seeds}//{doc}", f"{seeds}/../{pipeline.seeds_dir.name}/{doc}",
         f"{seeds.upper()}/{doc.upper()}", urllib.parse.quote(f"{seeds}/{doc}", safe=""),
-        up + f"{seeds.lstrip('/')}/{doc}", f"{index}/manifest.json", f"{index}/{gen}/articles.jsonl",
+        up + f"{seeds.lstrip('/')}/{doc}", f"{index}/manifest.json", f"{index}/{gen}/articles.jsonl.gz",
         f"{REPO}/seeds/{doc}", f"seeds/{doc}", "index/manifest.json", f"{REPO}/index/manifest.json",
         f"{REPO}/app.py", f"http://127.0.0.1:{port}/gradio_api/file={seeds}/{doc}",
         f"http://localhost:{port}/config", "http://169.254.169.254/latest/meta-data/", f"HTTP://127.0.0.1:{port}/",

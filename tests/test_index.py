@@ -6,6 +6,7 @@ import logging
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa import store as index_mod
@@ -13,6 +14,7 @@ from qa.config import DEFAULT, FORMAT_VERSION
 from qa.errors import EmptyCorpusError
 from qa.retrieval import shipped
 from qa.retrieval.search import search
+from qa.store import persist
 
 from conftest import SEEDS
 
@@ -40,7 +42,7 @@ def test_manifest_describes_the_index(pipeline, index):
     assert sorted(m["sources"]) == sorted(p.name for p in SEEDS.glob("*.txt"))
     assert m["counts"]["chunks"] == len(index.chunks) and m["counts"]["indexed_articles"] == 4
     gen = pipeline.index_dir / m["generation"]
-    assert {"chunks.jsonl", "bm25.jsonl", "dense.faiss", "articles.jsonl", "sentences.npy"} <= set(m["files"])
+    assert set(persist.INDEX_FILES) == set(m["files"])
     for name in m["files"]:
         assert (gen / name).exists()
     assert not any(p.suffix in (".pkl", ".pickle") for p in gen.iterdir())
@@ -48,7 +50,7 @@ def test_manifest_describes_the_index(pipeline, index):
 
 def test_reload_gives_the_same_index(pipeline, index):
     again = index_mod.load(pipeline.seeds_dir, pipeline.index_dir)
-    assert again.chunks == index.chunks
+    assert list(again.chunks) == list(index.chunks)
     q = "Who is Ruslan Pukhov?"
     assert search(again, q) == search(index, q)
 
@@ -92,7 +94,8 @@ def test_rebuild_when_a_seed_changes(small, caplog, change):
     assert ix.manifest["generation"] not in {g.name for g in idx.glob("gen-*")}, "older ones are cleaned up"
 
 
-@pytest.mark.parametrize("victim", ["chunks.jsonl", "dense.faiss", "bm25.jsonl", "sentences.npy", "manifest.json"])
+@pytest.mark.parametrize("victim", ["chunks.npy", "dense.faiss", "bm25.npy", "bm25.json", "vectors.npy", "sentences.npy",
+                                    "manifest.json"])
 def test_recovery_from_a_truncated_file(small, caplog, victim):
     seeds, idx = small
     m = json.loads((idx / "manifest.json").read_text())
@@ -103,7 +106,7 @@ def test_recovery_from_a_truncated_file(small, caplog, victim):
         ix = index_mod.open_index(seeds, idx)
     assert "building the index" in caplog.text
     assert search(ix, "Who is Prabhat Shukla?", k=1)[0].doc_id == "003_6032db8118f64392"
-    assert index_mod.load(seeds, idx).chunks == ix.chunks
+    assert list(index_mod.load(seeds, idx).chunks) == list(ix.chunks)
 
 
 def test_settings_change_triggers_rebuild(small):
@@ -139,3 +142,33 @@ def test_failed_build_leaves_the_old_index_intact(small):
         p.rename(p.with_suffix(".txt"))
     assert index_mod.load(seeds, idx).chunks == before
     assert not list(idx.glob(".tmp-*"))
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_once_saying_why(small, caplog):
+    """Format 3 (int8 vectors, compact tables) cannot read format 2's files: such an index is
+    rebuilt once, with a message that says so, and then serves without another rebuild."""
+    seeds, idx = small
+    path = idx / "manifest.json"
+    m = json.loads(path.read_text())
+    m["format_version"] = FORMAT_VERSION - 1
+    path.write_text(json.dumps(m))
+    why = index_mod.stale_reason(seeds, idx)
+    assert f"index format {FORMAT_VERSION - 1}" in why and "rebuilt once" in why
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        ix = index_mod.open_index(seeds, idx)
+    assert "building the index" in caplog.text and "rebuilt once" in caplog.text
+    assert ix.manifest["format_version"] == FORMAT_VERSION and ix.manifest["incremental"]["texts_reused"] == 0
+    assert index_mod.stale_reason(seeds, idx) is None
+
+
+def test_tables_and_vectors_are_memory_mapped_and_match_the_records(index):
+    """The large arrays are mapped from the generation's files, not read into memory; the window
+    records made from the tables cut their text from the article, and the int8 sentence vectors
+    stay unit vectors to within the rounding of one step."""
+    assert isinstance(index.sentence_vectors.codes.base, np.memmap) and isinstance(index.chunks.runs.base, np.memmap)
+    for c in index.chunks:
+        assert c.text == index.articles[c.doc_id].text[c.start:c.end]
+        assert [index.sentence_spans.row((c.doc_id, s, e)) for s, e in c.sentences] == list(
+            range(index.chunks.runs[c.chunk_id][0], index.chunks.runs[c.chunk_id][0] + len(c.sentences)))
+    norms = np.linalg.norm(index.sentence_vectors[:], axis=1)
+    assert np.abs(norms - 1).max() < 0.01

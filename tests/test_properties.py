@@ -288,11 +288,31 @@ def test_bm25_empty_corpus_and_empty_docs():
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.one_of(texts, st.sampled_from(SPECIAL)), max_size=6), st.one_of(texts, st.sampled_from(SPECIAL)))
-def test_bm25_over_tokenized_text_survives_to_bytes_and_back(articles, question):
+def test_bm25_over_tokenized_text_survives_to_files_and_back(articles, question):
     corpus = [tokenize(t) for t in articles]
     idx = bm25(corpus)
     q = tokenize(question)
-    back, tokens = BM25.from_bytes(idx.to_bytes(corpus))
-    assert tokens == corpus
+    head, postings = idx.to_files()
+    back = BM25.from_files(head, postings)
     assert np.array_equal(back.scores(q), idx.scores(q))
     assert back.search(q, 5) == idx.search(q, 5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(texts, st.sampled_from(SPECIAL)), max_size=6), st.lists(st.booleans(), min_size=6, max_size=6),
+       st.lists(st.one_of(texts, st.sampled_from(SPECIAL)), max_size=3), st.one_of(texts, st.sampled_from(SPECIAL)))
+def test_bm25_merged_equals_bm25_built_from_scratch(articles, kept, added, question):
+    """A rebuild carries the postings of unchanged chunks over (`BM25.merged`): the scores are
+    those of an index built from the new corpus's tokens."""
+    corpus = [tokenize(t) for t in articles]
+    survivors = [i for i in range(len(corpus)) if kept[i]]
+    new_corpus = [corpus[i] for i in survivors] + [tokenize(t) for t in added]
+    keep = np.full(len(corpus), -1)
+    keep[survivors] = np.arange(len(survivors))
+    fresh = {len(survivors) + j: tokenize(t) for j, t in enumerate(added)}
+    merged = bm25(corpus).merged(keep, fresh, len(new_corpus))
+    scratch = bm25(new_corpus)
+    q = tokenize(question)
+    assert merged.terms == scratch.terms
+    assert np.allclose(merged.scores(q), scratch.scores(q), rtol=1e-6)
+    assert merged.search(q, 5) == scratch.search(q, 5)

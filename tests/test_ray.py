@@ -94,9 +94,11 @@ def test_ray_builds_the_index_an_in_process_build_builds(ray_run, folder, tmp_pa
     here = Pipeline(folder, tmp_path / "here").index
     assert [(c.doc_id, c.start, c.end, c.sentences) for c in by_ray.chunks] == \
            [(c.doc_id, c.start, c.end, c.sentences) for c in here.chunks]
+    # both are stored as 8-bit codes (the windows' quantizer fitted to each build's vectors), so
+    # the two builds' cosines are a little below the float32 ones (> 0.999 before format 3)
     cos = np.sum(by_ray.dense.vectors() * here.dense.vectors(), axis=1)
-    assert cos.min() > 0.999, cos.min()
-    assert np.min(np.sum(by_ray.sentence_vectors * here.sentence_vectors, axis=1)) > 0.999
+    assert cos.min() > 0.995, cos.min()
+    assert np.min(np.sum(by_ray.sentence_vectors[:] * here.sentence_vectors[:], axis=1)) > 0.995
     assert Pipeline(folder, ix).ask("Who is Ruslan Pukhov?").citations[0].quote == \
            Pipeline(folder, tmp_path / "here").ask("Who is Ruslan Pukhov?").citations[0].quote
 

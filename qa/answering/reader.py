@@ -52,7 +52,7 @@ class Reader:
         self.sha256 = runtime.sha256_file(model)
         if self.sha256 != expected:
             raise ReaderError(f"{model} does not match the sha256 in its card: re-fetch or retrain it")
-        self.session = runtime.session(model, threads)
+        self.session = runtime.session(model, threads, mem_pattern=False)
         self.inputs = SpanInput(folder / "tokenizer.json", int(card.get("config", {}).get("max_tokens", MAX_LEN)))
         self.max_answer = int(card.get("max_answer_tokens", 30))
         self.names = {i.name for i in self.session.get_inputs()}

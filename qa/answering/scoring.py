@@ -112,7 +112,7 @@ class Scorer:
     def candidate(self, doc_id: str, s: int, e: int, rank: int) -> Candidate:
         index = self.index
         text = index.articles[doc_id].text
-        row = index.sentence_row[(doc_id, s, e)]
+        row = index.sentence_spans.row((doc_id, s, e))
         terms = set(tokenize(text[s:e]))
         lex = sum(w for t, w in self.weight.items() if t in terms) / self.total
         c = Candidate(doc_id, s, e, text[s:e], row, float(index.sentence_vectors[row] @ self.qv), lex, rank)

@@ -180,6 +180,12 @@ def cmd_bench(args) -> int:
                               lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
         print(json.dumps(r, indent=2) if args.json else bench_archive.report(r))
         return 0
+    if args.news is not None:
+        from ..measure import bench_news
+        r = bench_news.run(args.news, args.chars, args.tree, args.against,
+                           lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
+        print(json.dumps(r, indent=2) if args.json else bench_news.report(r))
+        return 0
     if args.backends is not None:
         from ..measure import bench_backends
         r = bench_backends.measure(args.backends or None, args.seeds or default_seeds_dir(), args.quick)

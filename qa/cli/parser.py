@@ -134,6 +134,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--archive", type=int, nargs="?", const=10_000, default=None, metavar="N",
                    help="only the incremental index at archive size: build N articles (default 10000), "
                         "then add, change and remove one")
+    p.add_argument("--news", type=int, nargs="?", const=10_000, default=None, metavar="N",
+                   help="only the index at news-archive size: N Reuters stories (default 10000) from "
+                        "../shared/eval/reuters/, built, served and added to in fresh processes")
+    p.add_argument("--chars", type=int, default=0, help="with --news: repeat the stories until there are this "
+                   "many characters (the issue's 25,000,000)")
+    p.add_argument("--against", type=Path, default=None, metavar="DIR", help="with --news: also measure the code "
+                   "tree DIR (e.g. a git worktree of an older commit), in the same run")
+    p.add_argument("--tree", type=Path, default=None, metavar="DIR", help="with --news: measure the code tree DIR "
+                   "instead of this one")
     p.add_argument("--load", action="store_true", help="only load: 16 threads and 20 API clients asking at once, "
                    "a burst, asking while 4.9 MB are uploaded, an upload flood (--quick: a smoke run)")
     p.add_argument("--backends", nargs="?", const="", default=None, metavar="SQUAD_JSON", help="only the embedded "

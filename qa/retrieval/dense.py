@@ -30,11 +30,30 @@ def _all_cores():
         faiss.omp_set_num_threads(1)
 
 
+def pooled(sentence_vectors: np.ndarray, members: list[list[int]], weights: np.ndarray) -> np.ndarray:
+    """Each window's vector from its sentences' vectors: their sum weighted by `weights` (the
+    sentences' lengths: mean pooling over a window's tokens is, up to the context each token sees,
+    the length-weighted mean of its sentences' means), normalised to unit length. So a window costs
+    no model time: every sentence is encoded once, not once alone and again in each of the
+    (chunk_sentences) windows that hold it."""
+    if not members:
+        return np.zeros((0, sentence_vectors.shape[1] if sentence_vectors.ndim == 2 else 0), np.float32)
+    rows = np.fromiter((r for m in members for r in m), dtype=np.int64)
+    sizes = np.fromiter(map(len, members), dtype=np.int64, count=len(members))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    w = np.asarray(weights, dtype=np.float32)[rows, None]
+    out = np.add.reduceat(np.asarray(sentence_vectors[rows], dtype=np.float32) * w, starts, axis=0)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out.astype(np.float32)
+
+
 class DenseIndex:
     """Cosine search over normalised vectors, with `index`, `search`, `to_bytes`, `from_bytes`.
 
-    Exact (faiss IndexFlatIP) below `settings.ann_threshold` vectors; above it an
-    approximate HNSW graph (Malkov & Yashunin 2018; faiss IndexHNSWFlat, inner
+    Vectors are stored as 8-bit codes (faiss's scalar quantizer, one byte a dimension, each
+    dimension's range fitted to the vectors: a quarter of float32, cosines off by about 1e-3).
+    Every vector is compared below `settings.ann_threshold` vectors (IndexScalarQuantizer);
+    above it an approximate HNSW graph (Malkov & Yashunin 2018; faiss IndexHNSWSQ, inner
     product), whose recall@10 against exact search `qa bench` reports. Both are
     serialized by faiss (`to_bytes`), and `from_bytes` takes whichever was saved.
     """
@@ -42,18 +61,27 @@ class DenseIndex:
     def __init__(self, dim: int, settings: Settings = DEFAULT):
         self.dim = dim
         self.settings = settings
-        self.faiss = faiss.IndexFlatIP(dim)
+        self.faiss = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
 
     def index(self, vectors: np.ndarray) -> "DenseIndex":
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if len(vectors) >= self.settings.ann_threshold:
-            self.faiss = faiss.IndexHNSWFlat(self.dim, self.settings.ann_m, faiss.METRIC_INNER_PRODUCT)
+        return self.fill(len(vectors), lambda rows: vectors[rows])
+
+    def fill(self, n: int, rows_of, batch: int = 8192, sample: int = 20_000) -> "DenseIndex":
+        """Index n vectors that `rows_of(row numbers)` makes a batch at a time (the windows pooled
+        from the sentences: a build never holds them all as float32): the quantizer's ranges are
+        fitted on an even sample of at most `sample` of them, then batches are added."""
+        sq = faiss.ScalarQuantizer.QT_8bit
+        if n >= self.settings.ann_threshold:
+            self.faiss = faiss.IndexHNSWSQ(self.dim, sq, self.settings.ann_m, faiss.METRIC_INNER_PRODUCT)
             self.faiss.hnsw.efConstruction = self.settings.ann_ef_construction
         else:
-            self.faiss = faiss.IndexFlatIP(self.dim)
-        if len(vectors):
+            self.faiss = faiss.IndexScalarQuantizer(self.dim, sq, faiss.METRIC_INNER_PRODUCT)
+        if n:
             with _all_cores():
-                self.faiss.add(vectors)
+                self.faiss.train(np.ascontiguousarray(rows_of(np.arange(0, n, max(1, n // sample))), dtype=np.float32))
+                for lo in range(0, n, batch):
+                    self.faiss.add(np.ascontiguousarray(rows_of(np.arange(lo, min(n, lo + batch))), dtype=np.float32))
         return self
 
     @property
@@ -89,9 +117,10 @@ class DenseIndex:
     def vectors(self) -> np.ndarray:
         return self.faiss.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
 
-    def to_bytes(self) -> bytes:
-        """The faiss index serialized (what `qa.store` writes, all or nothing)."""
-        return faiss.serialize_index(self.faiss).tobytes()
+    def to_bytes(self) -> np.ndarray:
+        """The faiss index serialized, as a uint8 array (bytes-like: what `qa.store` writes, all or
+        nothing, without a second copy)."""
+        return faiss.serialize_index(self.faiss)
 
     @classmethod
     def from_bytes(cls, data: bytes, settings: Settings = DEFAULT) -> "DenseIndex":

@@ -74,10 +74,12 @@ def chunk_mask(index, flt: Filter | None) -> np.ndarray | None:
         return None
     held = index.masks                 # search counts the admitted chunks, then the retrievers use the mask
     if flt not in held:
-        ok = {d: flt.admits(a.date, a.outlet) for d, a in index.articles.items()}
+        docs = index.chunks.sentences.doc_ids
+        ok = np.fromiter((flt.admits(index.articles[d].date, index.articles[d].outlet) for d in docs), dtype=bool,
+                         count=len(docs))
         if len(held) >= 8:
             held.clear()
-        held[flt] = np.fromiter((ok[c.doc_id] for c in index.chunks), dtype=bool, count=len(index.chunks))
+        held[flt] = ok[index.chunks.doc_index]
     return held[flt]
 
 

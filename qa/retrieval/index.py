@@ -1,4 +1,4 @@
-"""The index a search runs over, in memory: articles, chunks, BM25, faiss, sentence vectors.
+"""The index a search runs over: articles, windows (chunks), BM25, faiss, sentences and their vectors.
 
 `qa.store` builds, persists and loads it; `search.py` and the answerer read it.
 Duplicate scrapes are kept as articles (citable as "also in") but have no chunks.
@@ -7,33 +7,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from ..config import Settings
 from ..ingest.align import Aligner
-from ..types import Article, Chunk
+from ..types import Article
 from .backend import EMBEDDED, Backend
 from .dense import DenseIndex
 from .lexical import BM25
+from .tables import Chunks, Codes, Sentences
 
 
 class Index:
-    """A loaded index: articles, chunks, BM25, faiss, and sentence vectors."""
+    """A loaded index: articles, windows, BM25, faiss, sentences and their vectors (`tables.py`)."""
 
-    def __init__(self, articles, chunks, bm25, dense_index, sentence_spans, sentence_vectors,
-                 settings: Settings, manifest: dict, seeds_dir: Path, tokens: list[list[str]] | None = None):
+    def __init__(self, articles, chunks: Chunks, bm25, dense_index, sentences: Sentences, sentence_vectors: Codes,
+                 settings: Settings, manifest: dict, seeds_dir: Path):
         self.articles: dict[str, Article] = {a.doc_id: a for a in articles}
-        self.chunks: list[Chunk] = chunks
+        self.chunks: Chunks = chunks                  # chunks[i] is a `Chunk` record
         self.bm25: BM25 = bm25
         self.dense: DenseIndex = dense_index
-        self.sentence_spans: list[tuple[str, int, int]] = sentence_spans
-        self.sentence_vectors: np.ndarray = sentence_vectors
-        self.sentence_row = {span: i for i, span in enumerate(sentence_spans)}
+        self.sentence_spans: Sentences = sentences   # [row] -> (doc_id, start, end); .row(span) -> row
+        self.sentence_vectors: Codes = sentence_vectors                # [row] -> float32 unit vector
         self.settings = settings
         self.manifest = manifest
         self.seeds_dir = Path(seeds_dir)
-        self.tokens = tokens                     # each chunk's BM25 tokens, when kept (a rebuild reuses them)
-        self.text_keys: list[str] | None = None  # sha256 of each chunk's, then each sentence's text, when known
+        self.text_keys: list[str] | None = None  # sha256 of each sentence's text, when known
         self.write_error: str | None = None     # set when a rebuild could not be written and this one serves
         self.backend: Backend = EMBEDDED        # where passages are searched (`backend.py`)
         self.masks: dict = {}                   # filter -> chunk mask, the last few (`filters.chunk_mask`)

@@ -14,9 +14,11 @@ Left out: BM25 variants other than this one, query-time parameter changes.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
+
+
+POSTING = np.dtype([("doc", "<i4"), ("tf", "<u2"), ("w", "<f4")])   # chunk, count, term weight
 
 
 class BM25:
@@ -26,6 +28,8 @@ class BM25:
         self.k1, self.b = float(k1), float(b)
         self.n_docs = 0
         self.vocab: dict[str, int] = {}
+        self.terms: list[str] = []
+        self._tf = np.zeros(0, dtype=np.uint16)
         self.idf = np.zeros(0, dtype=np.float32)
         self._ptr = np.zeros(1, dtype=np.int64)      # postings of term t: [ptr[t], ptr[t+1])
         self._docs = np.zeros(0, dtype=np.int32)
@@ -33,28 +37,60 @@ class BM25:
 
     def index(self, corpus_tokens: list[list[str]]) -> "BM25":
         """Build the postings with array operations: one (term, doc) key per token, counted by np.unique."""
-        self.n_docs = n = len(corpus_tokens)
-        if n == 0:
-            return self
+        n = len(corpus_tokens)
         ids: dict[str, int] = {}
         flat = np.fromiter((ids.setdefault(t, len(ids)) for toks in corpus_tokens for t in toks), dtype=np.int64)
         lengths = np.fromiter(map(len, corpus_tokens), dtype=np.int64, count=n)
-        terms = sorted(ids)
-        self.vocab = {t: i for i, t in enumerate(terms)}
-        renumber = np.empty(len(terms), dtype=np.int64)
-        renumber[np.fromiter((ids[t] for t in terms), dtype=np.int64, count=len(terms))] = np.arange(len(terms))
-        keys, tfs = np.unique(renumber[flat] * n + np.repeat(np.arange(n, dtype=np.int64), lengths),
-                              return_counts=True)      # sorted by term, then doc: the postings in order
-        docs = keys % n
-        sizes = np.bincount(keys // n, minlength=len(terms))
-        self._ptr = np.concatenate([[0], np.cumsum(sizes)])
-        avgdl = lengths.mean() or 1.0
+        return self._postings(list(ids), flat, np.repeat(np.arange(n, dtype=np.int64), lengths),
+                              np.ones(len(flat), np.int64), n)
+
+    def merged(self, keep: np.ndarray, fresh: dict[int, list[str]], n: int) -> "BM25":
+        """A new BM25 over n documents: document i of this one becomes keep[i] (dropped when -1),
+        and the documents in `fresh` (new id -> tokens) are added; the statistics are recomputed.
+        So a rebuild tokenizes only what changed."""
+        old_docs, tf = np.asarray(self._docs, dtype=np.int64), np.asarray(self._tf, dtype=np.int64)
+        old_terms = np.repeat(np.arange(len(self.terms), dtype=np.int64), np.diff(self._ptr))
+        new_docs = np.asarray(keep, dtype=np.int64)[old_docs] if len(old_docs) else old_docs
+        alive = new_docs >= 0
+        ids = {t: i for i, t in enumerate(self.terms)}
+        extra = np.fromiter((ids.setdefault(t, len(ids)) for toks in fresh.values() for t in toks), dtype=np.int64)
+        lengths = np.fromiter((len(t) for t in fresh.values()), dtype=np.int64, count=len(fresh))
+        docs = np.repeat(np.fromiter(fresh, dtype=np.int64, count=len(fresh)), lengths)
+        return BM25(self.k1, self.b)._postings(
+            list(ids), np.concatenate([old_terms[alive], extra]), np.concatenate([new_docs[alive], docs]),
+            np.concatenate([tf[alive], np.ones(len(extra), np.int64)]), n)
+
+    def _postings(self, names: list[str], term: np.ndarray, doc: np.ndarray, count: np.ndarray, n: int) -> "BM25":
+        """Postings from (term id into `names`, doc, count) triples (a pair may repeat: counts add up)."""
+        self.n_docs = n
+        used = np.unique(term) if len(term) else np.zeros(0, np.int64)
+        order = sorted(range(len(used)), key=lambda i: names[used[i]])
+        self.terms = [names[used[i]] for i in order]
+        self.vocab = {t: i for i, t in enumerate(self.terms)}
+        renumber = np.zeros(len(names), dtype=np.int64)
+        renumber[used[order]] = np.arange(len(used))
+        keys, inverse = np.unique(renumber[term] * max(n, 1) + doc, return_inverse=True)
+        tfs = np.bincount(inverse.ravel(), weights=count, minlength=len(keys)).astype(np.int64)
+        docs = keys % max(n, 1)
+        sizes = np.bincount(keys // max(n, 1), minlength=len(self.terms)).astype(np.int64)
+        self._ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._docs = docs.astype(np.int32)
+        if tfs.size and tfs.max() > np.iinfo(np.uint16).max:
+            raise ValueError("bm25: a term occurs more than 65,535 times in one chunk")
+        self._tf = tfs.astype(np.uint16)
+        self._weigh()
+        return self
+
+    def _weigh(self) -> None:
+        """idf and each posting's term weight from the counts (what a search adds up)."""
+        n, docs, tfs = self.n_docs, np.asarray(self._docs), np.asarray(self._tf, dtype=np.float64)
+        sizes = np.diff(self._ptr)
+        lengths = np.bincount(docs, weights=tfs, minlength=n) if n else np.zeros(0)
+        avgdl = lengths.mean() if n and lengths.mean() > 0 else 1.0
         self.idf = np.log((n + 1) / np.maximum(sizes, 1)).astype(np.float32)
         norm = self.k1 * (1 - self.b + self.b * lengths[docs] / avgdl)
-        tw = tfs * (self.k1 + 1) / (norm + tfs)
-        self._docs = docs.astype(np.int32)
+        tw = tfs * (self.k1 + 1) / (norm + tfs) if len(docs) else np.zeros(0)
         self._weights = (tw * np.repeat(self.idf.astype(np.float64), sizes)).astype(np.float32)
-        return self
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query (repeated query terms count again)."""
@@ -82,19 +118,24 @@ class BM25:
         top = hit[np.lexsort((hit, -s[hit]))][:k]
         return [(int(d), float(s[d])) for d in top]
 
-    def to_bytes(self, corpus_tokens: list[list[str]]) -> bytes:
-        """The parameters, then the tokens (one JSON list a line); postings are rebuilt on load."""
-        head = json.dumps({"k1": self.k1, "b": self.b, "n_docs": self.n_docs}) + "\n"
-        return (head + "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in corpus_tokens)).encode("utf-8")
+    def to_files(self) -> tuple[bytes, np.ndarray]:
+        """What the index stores: the parameters and terms (JSON), and the postings (chunk, count,
+        weight: a search adds up stored weights, so a loaded index computes nothing)."""
+        head = {"k1": self.k1, "b": self.b, "n_docs": self.n_docs, "terms": self.terms, "ptr": self._ptr.tolist()}
+        postings = np.empty(len(self._docs), dtype=POSTING)
+        postings["doc"], postings["tf"], postings["w"] = self._docs, self._tf, self._weights
+        return json.dumps(head, ensure_ascii=False).encode("utf-8"), postings
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> tuple["BM25", list[list[str]]]:
-        """What `to_bytes` wrote: (BM25, tokens); ValueError when the token lists are not all there."""
-        lines = [x for x in data.decode("utf-8").split("\n") if x]   # not splitlines(): U+2028 in a token
-        head = json.loads(lines[0]) if lines else {}
-        tokens = [json.loads(line) for line in lines[1:]]
-        if not isinstance(head, dict) or len(tokens) != head.get("n_docs"):
-            raise ValueError(f"bm25: expected {head.get('n_docs') if isinstance(head, dict) else '?'} token lists, "
-                             f"found {len(tokens)}")
-        return cls(head["k1"], head["b"]).index(tokens), tokens
-
+    def from_files(cls, head: bytes, postings: np.ndarray) -> "BM25":
+        """What `to_files` wrote (the postings may be memory-mapped); ValueError when they disagree."""
+        h = json.loads(head)
+        out = cls(h["k1"], h["b"])
+        out.n_docs, out.terms = int(h["n_docs"]), list(h["terms"])
+        out.vocab = {t: i for i, t in enumerate(out.terms)}
+        out._ptr = np.asarray(h["ptr"], dtype=np.int64)
+        if postings.dtype != POSTING or len(out._ptr) != len(out.terms) + 1 or out._ptr[-1] != len(postings):
+            raise ValueError("bm25: the postings do not match the terms")
+        out._docs, out._tf, out._weights = postings["doc"], postings["tf"], postings["w"]
+        out.idf = np.log((out.n_docs + 1) / np.maximum(np.diff(out._ptr), 1)).astype(np.float32)
+        return out

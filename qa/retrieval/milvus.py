@@ -167,13 +167,12 @@ class Milvus:
         new = [(k, row) for k, row in keys.items() if k not in stored]
         if new:
             vectors = index.dense.vectors()
-            tokens = index.tokens
             for i in range(0, len(new), BATCH):
                 rows = []
                 for k, row in new[i:i + BATCH]:
                     c = index.chunks[row]
                     art = index.articles[c.doc_id]
-                    toks = tokens[row] if tokens is not None else tokenize(c.text)
+                    toks = tokenize(c.text)
                     rows.append({"id": k, "doc_id": c.doc_id, "start": c.start, "end": c.end,
                                  "text": c.text[:MAX_TEXT // 4], "terms": " ".join(toks)[:MAX_TEXT // 4],
                                  "date": art.date or "", "outlet": _fit((art.outlet or "").lower(), 256),

@@ -14,23 +14,26 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from ..config import DEFAULT, FORMAT_VERSION, Settings
 from ..errors import IndexCorruptError, IndexWriteError
 from ..ingest.align import Aligner
 from ..ingest.read import read_folder
 from ..retrieval import encoder
-from ..retrieval.dense import DenseIndex
+from ..retrieval.dense import DenseIndex, pooled
 from ..retrieval.index import Index
-from ..retrieval.lexical import BM25
-from ..text import tokenize
+from ..retrieval.tables import Chunks, Codes, Sentences
 from ..types import Chunk
 from .distributed import InProcess
 from . import model
 from .files import writer_lock
-from .persist import load, persist, source_state, staleness, update_manifest
+from .loading import load
+from .persist import persist, source_state, staleness, update_manifest
 from .reuse import Previous
 
 log = logging.getLogger("qa")
+STREAM = 16_384                # sentences encoded and quantized at a time
 
 
 def _reader_record(settings: Settings) -> dict | None:
@@ -87,25 +90,31 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         for c in known[a.doc_id]:
             chunks.append(replace(c, chunk_id=len(chunks), also_in=aligner.locate(c.start, c.end) if aligner else ()))
     kept = len(canon) - len(fresh)
-    known_tokens = old.tokens()
-    tokens = [known_tokens.get(c.text) or tokenize(c.text) for c in chunks]
-    bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokens)
-    sent_spans = sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences})
-    texts = {a.doc_id: a.text for a in canon}
+    bm25 = old.bm25(chunks, settings)
+    doc_ids = [a.doc_id for a in articles]
+    sentences = Sentences.from_spans(sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences}), doc_ids)
+    texts = {a.doc_id: a.text for a in articles}
     t_prepared = time.perf_counter()
     if progress:
-        log.info("embedding %d chunks of %d articles and their %d sentences", len(chunks), len(canon),
-                 len(sent_spans))
-    # one call: a sentence that is also a whole chunk is encoded once, and batches sort by length;
-    # texts encoded before are not encoded again
-    every = old.embed([c.text for c in chunks] + [texts[d][s:e] for d, s, e in sent_spans],
-                      engine.embed)
-    vectors, sent_vecs = every[:len(chunks)], every[len(chunks):]
+        log.info("embedding the %d sentences of %d articles (%d windows)", len(sentences), len(canon), len(chunks))
+    # every sentence is encoded once (sentences encoded before are not encoded again), stored as
+    # int8; a window's vector is pooled from its sentences' stored vectors (`dense.pooled`), so a
+    # rebuild gives what a fresh build gives
+    sent_texts = [texts[d][s:e] for d, s, e in sentences]
+    dim = encoder.dimension(settings)
+    codes = Codes(np.zeros((len(sent_texts), dim), np.int8), np.zeros(len(sent_texts), np.float32))
+    for lo in range(0, len(sent_texts), STREAM):     # a slice at a time: never every float32 vector at once
+        part = Codes.of(old.embed(sent_texts[lo:lo + STREAM], engine.embed, dim))
+        codes.codes[lo:lo + len(part)], codes.scale[lo:lo + len(part)] = part.codes, part.scale
+    table = Chunks.from_records(chunks, sentences, texts)
+    lengths = np.fromiter(map(len, sent_texts), dtype=np.float32, count=len(sent_texts))
+    del sent_texts
     t_encoded = time.perf_counter()
-    dindex = DenseIndex(encoder.dimension(settings)).index(vectors)
+    dindex = DenseIndex(dim).fill(len(table), lambda ids: pooled(
+        codes, [range(f, f + n) for f, n in table.runs[ids].tolist()], lengths))
     manifest = {
         "format_version": FORMAT_VERSION,
-        "model": model.record(settings, vectors.shape[1]),
+        "model": model.record(settings, dim),
         "settings": settings.index_fingerprint(),
         "bm25": {"variant": "BM25 with idf log((N+1)/df)", "k1": settings.bm25_k1, "b": settings.bm25_b},
         "sources": hashes,
@@ -113,17 +122,16 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "source_stats_at_ns": looked_ns,
         "skipped": skipped,
         "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(chunks),
-                   "sentences": len(sent_spans)},
+                   "sentences": len(sentences)},
         "incremental": {"from_previous": old.index is not None, "articles_rechunked": len(canon) - kept,
                         "texts_encoded": old.encoded, "texts_reused": old.reused},
         "reader": _reader_record(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs, seeds_dir)
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    manifest["timings_s"] = {"read_clean_chunk": t_prepared - t0, "encode": t_encoded - t_prepared,
-                             "index_and_persist": time.perf_counter() - t_encoded}
-    index = Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, manifest, seeds_dir, tokens)
+    persist(index_dir, manifest, articles, table, bm25, dindex, sentences, codes, seeds_dir)
+    index = load(seeds_dir, index_dir, settings)     # what a fresh process would serve: the files, mapped
+    index.manifest["timings_s"] = {"read_clean_chunk": t_prepared - t0, "encode": t_encoded - t_prepared,
+                                   "index_and_persist": time.perf_counter() - t_encoded}
     index.text_keys = old.keys                  # the next rebuild in this process need not hash them again
     return index
 

@@ -5,7 +5,9 @@ one writer at a time per index folder.
   the target with `os.replace`, and the folder is fsynced, so a crash leaves the old file or
   the new one (as Lucene commits through a pending file, a rename and a directory sync).
 - `read_checked`: a file's bytes, once, when their size and sha256 are what the manifest
-  records; the parsers (JSON, numpy, faiss) get those bytes, never a file that changed since.
+  records; the parsers (JSON, numpy, faiss) get those bytes, never a file that changed since;
+  `check_file` checks a file in blocks before it is memory-mapped (generation files are
+  written once and never changed in place).
 - `writer_lock`: an exclusive `flock` on `<index>/.lock` across processes (a second
   `qa index` waits for the first, saying so); re-entrant within one thread.
 Writes, syncs and renames go through `os.write`, `os.fsync` and `os.replace` / `os.rename`
@@ -76,6 +78,25 @@ def read_checked(path: Path, meta: dict | None) -> bytes:
     if len(data) != meta.get("bytes") or sha256_bytes(data) != meta.get("sha256"):
         raise IndexCorruptError(f"{path} does not match its manifest hash (truncated or edited)")
     return data
+
+
+def check_file(path: Path, meta: dict | None) -> None:
+    """IndexCorruptError unless `path` has the size and sha256 of `meta` (read in blocks, not
+    held: for a file that is then memory-mapped)."""
+    if not isinstance(meta, dict):
+        raise IndexCorruptError(f"the manifest does not describe {Path(path).name}")
+    h, size = hashlib.sha256(), 0
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(_CHUNK):
+                h.update(block)
+                size += len(block)
+    except FileNotFoundError:
+        raise IndexCorruptError(f"{path} is missing") from None
+    except OSError as e:
+        raise IndexCorruptError(f"{path} cannot be read ({e.strerror or e})") from e
+    if size != meta.get("bytes") or h.hexdigest() != meta.get("sha256"):
+        raise IndexCorruptError(f"{path} does not match its manifest hash (truncated or edited)")
 
 
 @contextmanager

@@ -28,7 +28,8 @@ def same(manifest: dict, settings: Settings) -> bool:
 def incompatible(manifest: dict, settings: Settings) -> str | None:
     """Why an index with this manifest cannot serve `settings` (nor lend them vectors), or None."""
     if manifest.get("format_version") != FORMAT_VERSION:
-        return f"index format {manifest.get('format_version')} is not the current format {FORMAT_VERSION}"
+        return (f"index format {manifest.get('format_version')} is not this version's format {FORMAT_VERSION} "
+                f"(format 3 stores int8 vectors and compact tables): it is rebuilt once")
     if manifest.get("settings") != settings.index_fingerprint():
         return "index settings differ from the current settings"
     if not same(manifest, settings):

@@ -1,18 +1,24 @@
-"""Persisting and loading the index, and telling when it is stale.
+"""Persisting the index (`loading.py` reads it back), and telling when it is stale.
 
-Layout of an index folder:
+Layout of an index folder (format 3: compact tables, int8 vectors; `retrieval/tables.py`):
     manifest.json            format version, model, settings, source hashes, file hashes
-    gen-<id>/articles.jsonl  one cleaned article a line (body spans, duplicate_of)
-    gen-<id>/chunks.jsonl    one chunk a line (offsets, sentence spans, also_in)
-    gen-<id>/bm25.jsonl      BM25 parameters, then one token list a line
-    gen-<id>/dense.faiss     the faiss index of chunk embeddings
-    gen-<id>/sentences.npy   sentence embeddings (float32; loaded with allow_pickle=False)
+    gen-<id>/articles.jsonl.gz  one cleaned article a line, gzipped (text, body spans, duplicate_of)
+    gen-<id>/sentences.npy   int32 [n, 3]: article (its line in articles.jsonl.gz), start, end
+    gen-<id>/chunks.npy      int32 [n, 2]: a window's first sentence and its number of sentences
+    gen-<id>/also_in.jsonl   the windows that also stand in duplicate scrapes, and where
+    gen-<id>/bm25.json       BM25 parameters, terms and where each term's postings start
+    gen-<id>/bm25.npy        the postings: (chunk int32, count uint16, weight float32)
+    gen-<id>/vectors.npy     sentence embeddings, int8 [n, dim]; scales.npy their float32 scale
+    gen-<id>/dense.faiss     faiss index of the windows' vectors (8-bit scalar quantizer)
 A build writes a new generation folder, then swaps `manifest.json` with an atomic
 rename, so a reader sees the old index or the new one, never half of one; every file
-is written all or nothing and read back checked (`files.py`). Nothing is pickled.
+is written all or nothing and checked against its sha256 before it is parsed or mapped
+(`files.py`); the large arrays are then memory-mapped, not read whole, so a serving
+process holds the pages it touches. Generation files are never rewritten. Nothing is pickled.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -29,15 +35,14 @@ import numpy as np
 from ..config import DEFAULT, Settings
 from ..errors import IndexCorruptError
 from ..ingest.read import article_files, file_key
-from ..retrieval.dense import DenseIndex
-from ..retrieval.index import Index
-from ..retrieval.lexical import BM25
-from ..types import Article, Chunk, Location
+from ..types import Article
 from . import model
-from .files import fsync_dir, read_checked, sha256_bytes, write_file, writer_lock
+from .files import check_file, fsync_dir, sha256_bytes, write_file, writer_lock
 
 log = logging.getLogger("qa")
-INDEX_FILES = ("articles.jsonl", "chunks.jsonl", "sentences.jsonl", "bm25.jsonl", "dense.faiss", "sentences.npy")
+INDEX_FILES = ("articles.jsonl.gz", "sentences.npy", "chunks.npy", "also_in.jsonl", "bm25.json", "bm25.npy",
+               "vectors.npy", "scales.npy", "dense.faiss")
+MAPPED = ("sentences.npy", "chunks.npy", "bm25.npy", "vectors.npy", "scales.npy")
 
 
 def source_hashes(seeds_dir: Path, settings: Settings, manifest: dict | None = None) -> dict[str, str]:
@@ -93,29 +98,30 @@ def _article_record(a: Article, folder: Path) -> dict:
     return d
 
 
-def _chunk_record(c: Chunk) -> dict:
-    d = {f.name: getattr(c, f.name) for f in fields(c)}
-    d["also_in"] = [{f.name: getattr(loc, f.name) for f in fields(loc)} for loc in c.also_in]
-    return d
-
-
-def persist(index_dir, manifest, articles, chunks, bm25, tokens, dindex, sent_spans, sent_vecs, folder) -> None:
+def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, codes, folder) -> None:
     """Write a new generation folder (each file all or nothing, `files.py`), then swap the
     manifest to it. The generation before stays on disk, so a process that read the old manifest
-    a moment ago still finds its files; older ones, and what an interrupted build left, go."""
+    a moment ago still finds its files; older ones, and what an interrupted build left, go.
+    `chunks` and `sentences` are the tables of `retrieval/tables.py`, `codes` the int8 vectors."""
     index_dir = Path(index_dir)
     with writer_lock(index_dir):
         before = (_read_manifest(index_dir) or {}).get("generation")
         gen = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
         tmp = index_dir / f".tmp-{gen}"
         tmp.mkdir()
+        head, postings = bm25.to_files()
         blobs = {
-            "articles.jsonl": lambda: _lines(_article_record(a, folder) for a in articles),
-            "chunks.jsonl": lambda: _lines(_chunk_record(c) for c in chunks),
-            "sentences.jsonl": lambda: _lines({"doc_id": d, "start": s, "end": e} for d, s, e in sent_spans),
-            "bm25.jsonl": lambda: bm25.to_bytes(tokens),
+            "articles.jsonl.gz": lambda: gzip.compress(_lines(_article_record(a, folder) for a in articles), 6, mtime=0),
+            "sentences.npy": lambda: _npy(sentences.rows),
+            "chunks.npy": lambda: _npy(chunks.runs),
+            "also_in.jsonl": lambda: _lines({"chunk": i, "also_in": [{f.name: getattr(loc, f.name) for f in fields(loc)}
+                                                                      for loc in locs]}
+                                            for i, locs in sorted(chunks.also_in.items())),
+            "bm25.json": lambda: head,
+            "bm25.npy": lambda: _npy(postings),
+            "vectors.npy": lambda: _npy(codes.codes),
+            "scales.npy": lambda: _npy(codes.scale),
             "dense.faiss": dindex.to_bytes,
-            "sentences.npy": lambda: _npy(sent_vecs),
         }
         try:
             files = {}
@@ -192,11 +198,6 @@ def _lines(records) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
 
 
-def _split(data: bytes) -> list[str]:
-    """JSON lines; not splitlines(): U+2028 and U+0085 may stand raw inside a JSON string."""
-    return [line for line in data.decode("utf-8").split("\n") if line]
-
-
 def _npy(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, array, allow_pickle=False)
@@ -241,7 +242,7 @@ def source_changes(old: dict[str, str], now: dict[str, str]) -> str | None:
 def check_files(index_dir: Path, m: dict) -> None:
     """IndexCorruptError unless every file of the manifest's generation has its size and sha256."""
     for name in INDEX_FILES:
-        read_checked(Path(index_dir) / m["generation"] / name, m["files"].get(name))
+        check_file(Path(index_dir) / m["generation"] / name, m["files"].get(name))
 
 
 def up_to_date(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> dict | None:
@@ -255,36 +256,3 @@ def up_to_date(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -
         return m
     except (OSError, ValueError, KeyError, IndexCorruptError):
         return None
-
-
-def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Index:
-    """Load a persisted index. Each file is read once and checked against the size and sha256
-    the manifest records before a parser sees its bytes; then the counts of the manifest, the
-    faiss header and the BM25 lists must agree."""
-    index_dir = Path(index_dir)
-    try:
-        m = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-        gen = index_dir / m["generation"]
-        def checked(name: str) -> bytes:           # read and checked one file at a time, parsed, let go
-            return read_checked(gen / name, m["files"].get(name))
-        articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "body": tuple(tuple(b) for b in r["body"])})
-                    for r in map(json.loads, _split(checked("articles.jsonl")))]
-        chunks = []
-        for c in map(json.loads, _split(checked("chunks.jsonl"))):
-            chunks.append(Chunk(**{**c, "sentences": tuple(tuple(s) for s in c["sentences"]),
-                                   "also_in": tuple(Location(**loc) for loc in c["also_in"])}))
-        sent_spans = [(r["doc_id"], r["start"], r["end"]) for r in map(json.loads, _split(checked("sentences.jsonl")))]
-        bm25, tokens = BM25.from_bytes(checked("bm25.jsonl"))
-        dindex = DenseIndex.from_bytes(checked("dense.faiss"))
-        sent_vecs = np.load(io.BytesIO(checked("sentences.npy")), allow_pickle=False)
-        counts, dim = m["counts"], m["model"]["dim"]
-    except IndexCorruptError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as e:
-        raise IndexCorruptError(f"index at {index_dir} is unreadable: {e}") from e
-    if not (len(dindex) == bm25.n_docs == len(tokens) == len(chunks) == counts["chunks"]
-            and len(sent_vecs) == len(sent_spans) == counts["sentences"] and dindex.dim == dim
-            and sent_vecs.ndim == 2 and sent_vecs.shape[1] == dim):
-        raise IndexCorruptError(f"index at {index_dir} is inconsistent (the manifest's counts, the faiss header "
-                                f"and the BM25 lists differ)")
-    return Index(articles, chunks, bm25, dindex, sent_spans, sent_vecs, settings, m, seeds_dir, tokens)

@@ -5,9 +5,10 @@ removing one article costs about that article.
   extracted again); its articles come back from the stored texts and metadata;
 - chunks: an article whose text and cleaned body are as before keeps its sentences and
   windows (no sentence splitting); only their ids are renumbered;
-- tokens: a chunk text seen before keeps its BM25 tokens (the statistics are recomputed);
-- vectors: every text (chunk or sentence) is looked up by the sha256 of the text it encodes,
-  and only the texts never encoded are sent to the model.
+- BM25: a window seen before keeps its postings; only new windows are tokenized (the
+  statistics are recomputed);
+- vectors: every sentence is looked up by the sha256 of its text, and only the sentences never
+  encoded are sent to the model (a window's vector is pooled from its sentences').
 Only a generation built with the same format and index settings is used; anything else
 (or no previous index) means a full build.
 """
@@ -22,6 +23,8 @@ from ..config import Settings
 from ..ingest.formats import Source
 from ..ingest.read import file_key, sha256_text
 from ..retrieval.index import Index
+from ..retrieval.lexical import BM25
+from ..text import tokenize
 from ..types import Chunk
 from . import model
 
@@ -68,34 +71,63 @@ class Previous:
 
     def _by_doc(self) -> dict[str, list[Chunk]]:
         if not hasattr(self, "_docs"):
+            table = self.index.chunks
+            order = np.argsort(table.doc_index, kind="stable")
+            cut = np.flatnonzero(np.diff(table.doc_index[order])) + 1
             self._docs: dict[str, list[Chunk]] = {}
-            for c in self.index.chunks:
-                self._docs.setdefault(c.doc_id, []).append(c)
+            for ids in np.split(order, cut) if len(order) else ():
+                self._docs[table.doc_id(int(ids[0]))] = [table[int(i)] for i in ids]
         return self._docs
 
-    def tokens(self) -> dict[str, list[str]]:
-        """Chunk text -> its tokens, from before."""
-        if self.index is None or self.index.tokens is None:
-            return {}
-        return {c.text: t for c, t in zip(self.index.chunks, self.index.tokens)}
-
-    def embed(self, texts: list[str], encode) -> np.ndarray:
-        """Vectors of `texts`: from before where the same text was encoded, `encode(rest)` for the rest."""
-        known: dict[str, np.ndarray] = {}
+    def bm25(self, chunks: list[Chunk], settings: Settings) -> BM25:
+        """BM25 over `chunks`: the postings of windows the previous index had (same article, same
+        offsets) are carried over; only the others are tokenized."""
+        mine = {}
         if self.index is not None:
-            ix = self.index
-            vecs = list(ix.dense.vectors()) + list(ix.sentence_vectors)
-            if ix.text_keys is None or len(ix.text_keys) != len(vecs):
-                ix.text_keys = [sha256_text(c.text) for c in ix.chunks] + [
-                    sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
-            known = dict(zip(ix.text_keys, vecs))
-        keys = self.keys = [sha256_text(t) for t in texts]
+            for cs in self._by_doc().values():
+                mine.update(((c.doc_id, c.start, c.end), c.chunk_id) for c in cs)
+        keep = np.full(len(self.index.chunks) if self.index is not None else 0, -1, dtype=np.int64)
+        fresh = {}
+        for c in chunks:
+            old = mine.get((c.doc_id, c.start, c.end))
+            if old is None:
+                fresh[c.chunk_id] = tokenize(c.text)
+            else:
+                keep[old] = c.chunk_id
+        if self.index is None:
+            return BM25(settings.bm25_k1, settings.bm25_b).index([fresh[c.chunk_id] for c in chunks])
+        return self.index.bm25.merged(keep, fresh, len(chunks))
+
+    def embed(self, texts: list[str], encode, dim: int) -> np.ndarray:
+        """Vectors of `texts` (float32 [n, dim]): from before where the same text was encoded,
+        `encode(rest)` for the rest. Called on a build's texts a slice at a time; `keys`,
+        `encoded` and `reused` add up over the calls."""
+        known = self._known()
+        keys = [sha256_text(t) for t in texts]
+        self.keys = self.keys if self.keys is not None else []
+        self.keys.extend(keys)
         missing = list(dict.fromkeys(k for k in keys if k not in known))
+        out = np.zeros((len(texts), dim), dtype=np.float32)
         if missing:
             first = {k: t for t, k in zip(texts, keys)}
-            for k, v in zip(missing, encode([first[k] for k in missing])):
-                known[k] = v
-        self.encoded, self.reused = len(missing), len(set(keys)) - len(missing)
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([known[k] for k in keys]).astype(np.float32)
+            fresh = dict(zip(missing, range(len(missing))))
+            new = np.asarray(encode([first[k] for k in missing]), dtype=np.float32)
+            at = [i for i, k in enumerate(keys) if k in fresh]
+            out[at] = new[[fresh[keys[i]] for i in at]]
+        at = [i for i, k in enumerate(keys) if k in known]
+        if at:
+            out[at] = self.index.sentence_vectors[np.array([known[keys[i]] for i in at])]
+        self.encoded += len(missing)
+        self.reused += len(set(keys)) - len(missing)
+        return out
+
+    def _known(self) -> dict[str, int]:
+        """sha256 of a sentence's text -> its row in the previous index (worked out once)."""
+        if not hasattr(self, "_rows"):
+            self._rows: dict[str, int] = {}
+            ix = self.index
+            if ix is not None:
+                if ix.text_keys is None or len(ix.text_keys) != len(ix.sentence_vectors):
+                    ix.text_keys = [sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
+                self._rows = {k: i for i, k in enumerate(ix.text_keys)}
+        return self._rows
