@@ -103,6 +103,15 @@ class Settings:
     reader_abstain: float = -4.0
     # questions
     max_question_chars: int = 1_000
+    # stories (`qa.stories`, docs/stories.md): an article is about the query when it uses this
+    # idf-weighted share of the query's words, or when one of its sentences is this close to the
+    # query (cosine); articles join a story when their mean sentence vectors are this close and
+    # they are at most this many days from one of its articles. Chosen on the news dev set.
+    stories_coverage: float = 0.6
+    stories_cosine: float = 0.7
+    stories_link: float = 0.75
+    stories_days: int = 7
+    stories_max_articles: int = 2_000        # the most articles one answer lists (the best, by score)
 
     # limits: what one file or upload can cost (issue 27; README "Limits"). A file that reaches one
     # is truncated or skipped with a warning naming it and the limit; never read in part silently.

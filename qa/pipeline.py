@@ -21,7 +21,7 @@ from .retrieval.filters import make_filter
 from .retrieval.index import Index
 from .retrieval.search import check_question, search
 from .store.distributed import InProcess
-from .types import Answer, Hit
+from .types import Answer, Hit, Stories
 
 log = logging.getLogger("qa")
 PAUSE_S = 2.0            # a background update waits at most this long for a question before each step
@@ -176,21 +176,34 @@ class Pipeline:
         return self._index
 
     def retrieve(self, question: str, k: int = 5, mode: str = "hybrid", since=None, until=None,
-                 outlets=None) -> list[Hit]:
+                 outlets=None, doc_ids=None) -> list[Hit]:
         """The k best passages; `since`/`until` (YYYY-MM-DD, inclusive) and `outlets` filter by the
-        articles' publication date and outlet inside the retrievers."""
+        articles' publication date and outlet inside the retrievers, `doc_ids` to those articles."""
         check_question(question, self.settings.max_question_chars)
         with self._question():
-            return search(self.index, question, k, mode, where=make_filter(since, until, outlets))
+            return search(self.index, question, k, mode, where=make_filter(since, until, outlets, doc_ids))
 
     def ask(self, question: str, k: int = 8, mode: str = "hybrid", since=None, until=None,
-            outlets=None) -> Answer:
+            outlets=None, doc_ids=None) -> Answer:
         from .answering.answer import answer
-        where = make_filter(since, until, outlets)
+        where = make_filter(since, until, outlets, doc_ids)
         with self._question():
             return answer(self.index, question, k=k, mode=mode, where=where)
 
-    def verify(self, answer: Answer) -> list[str]:
+    def stories(self, query: str, since=None, until=None, outlets=None) -> Stories:
+        """Every article about `query` (no top-k cut), grouped into dated stories, each article
+        cited by its best sentence (`answering/stories.py`)."""
+        from .answering.stories import stories
+        q = check_question(query, self.settings.max_question_chars)
+        where = make_filter(since, until, outlets)
+        with self._question():
+            return stories(self.index, q, where)
+
+    def verify(self, answer: Answer | Stories) -> list[str]:
+        """Problems with an answer's (or a `stories` result's) citations; [] when every one holds."""
+        if isinstance(answer, Stories):
+            from .answering.stories import check
+            return check(answer, self.seeds_dir, self.index)
         from .answering.cite import verify
         return verify(answer, self.seeds_dir, self.index)
 
@@ -218,6 +231,12 @@ def ask(question: str, k: int = 8, mode: str = "hybrid", since=None, until=None,
     return default().ask(question, k, mode, since, until, outlets)
 
 
-def verify(answer: Answer) -> list[str]:
-    """Problems with the answer's citations; [] when every citation holds."""
+def stories(query: str, since=None, until=None, outlets=None) -> Stories:
+    """Every article of the default index about `query`, grouped into dated stories (best first),
+    each article cited by the sentence that best matches the query."""
+    return default().stories(query, since, until, outlets)
+
+
+def verify(answer: Answer | Stories) -> list[str]:
+    """Problems with the answer's (or stories') citations; [] when every citation holds."""
     return default().verify(answer)
