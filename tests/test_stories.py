@@ -139,3 +139,15 @@ def test_cli_stories(pipeline):
     assert json.loads(p.stdout)["schema"] == "qa.stories/1"
     p = subprocess.run(base + ["--since", "soon"], capture_output=True, text=True, cwd=REPO, timeout=300)
     assert p.returncode == 2 and "YYYY-MM-DD" in p.stderr
+
+
+def test_the_stories_measure_finds_every_article_that_names_it_on_the_seeds(index):
+    """`qa bench --stories` on the seeds: at full term coverage and no dense floor, a name's query
+    lists exactly the articles whose body uses it (the measure and the floor can both fail here)."""
+    from qa.measure.bench_stories import choose, exhaustiveness, pick_names
+    names = pick_names(index, 5)
+    assert names and all(len(v) >= 2 for v in names.values())
+    grid, _ = exhaustiveness(index, names)
+    strict = next(r for r in grid if r["coverage"] == 1.0 and r["cosine"] is None)
+    assert strict["NAME"]["recall"] == 1.0 and strict["NAME"]["precision"] == 1.0
+    assert choose(grid)["NAME"]["precision"] >= 0.9

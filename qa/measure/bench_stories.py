@@ -3,8 +3,8 @@ news dev set (`../shared/eval/reuters/`, read where it lies; N stories indexed o
 
 - Queries: names drawn with a fixed seed among the capitalised words (5+ letters, never written
   lower-case in the set, not a month or weekday) that 2 to 40 of the indexed stories use. The truth
-  of a query is every indexed story whose text has the name as a word (case-sensitive), duplicate
-  scrapes included. Each name is asked as itself and as "the NAME deal" (extra words to match).
+  of a query is every indexed story whose body (its text less what cleaning dropped as boilerplate:
+  what is searched) has the name as a word (case-sensitive), duplicate scrapes included. Each name is asked as itself and as "the NAME deal" (extra words to match).
 - Exhaustiveness: recall and precision of the articles `stories` returns, pooled over the queries,
   on a grid of the two floors (term coverage, best-sentence cosine).
 - Grouping, at the chosen floors: pairs of returned articles that share a name and are dated 1 to 3
@@ -45,15 +45,16 @@ def pick_names(index, n: int, seed: int = 0) -> dict[str, set[str]]:
     """`n` rare names (see the module note) -> the doc_ids of the articles that use them."""
     lower = set()
     df: Counter = Counter()
-    for a in index.articles.values():
-        lower.update(w for w in re.findall(r"\b[a-z]{5,}\b", a.text))
-        df.update(set(_NAME.findall(a.text)))
+    bodies = {d: "\n".join(a.text[s:e] for s, e in a.body) for d, a in index.articles.items()}
+    for text in bodies.values():
+        lower.update(w for w in re.findall(r"\b[a-z]{5,}\b", text))
+        df.update(set(_NAME.findall(text)))
     pool = sorted(w for w, c in df.items() if 2 <= c <= 40 and w.lower() not in lower and w not in _CALENDAR)
     names = random.Random(seed).sample(pool, min(n, len(pool)))
     out = {}
     for name in names:
         pat = re.compile(rf"\b{re.escape(name)}\b")
-        out[name] = {d for d, a in index.articles.items() if pat.search(a.text)}
+        out[name] = {d for d, text in bodies.items() if pat.search(text)}
     return out
 
 
