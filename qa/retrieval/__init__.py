@@ -9,4 +9,5 @@
 - `fusion.py`: reciprocal rank fusion, a pure function
 - `index.py`: the in-memory index a search runs over
 - `search.py`: `search` (BM25, dense or hybrid) and the checks on a question, k and mode
+- `exhaustive.py`: every article's term coverage and best-sentence cosine for a query (`qa.stories`)
 """
