@@ -22,7 +22,7 @@ from .retrieval.filters import as_day, make_filter, read_dates
 from .retrieval.index import Index
 from .retrieval.search import check_question, search
 from .store.distributed import InProcess
-from .types import Answer, Hit
+from .types import Answer, Hit, Stories
 
 log = logging.getLogger("qa")
 PAUSE_S = 2.0            # a background update waits at most this long for a question before each step
@@ -176,46 +176,60 @@ class Pipeline:
         self._looked = time.monotonic()
         return self._index
 
-    def dates(self, question: str, since=None, until=None, outlets=None, dates_in_question=None, today=None):
+    def dates(self, question: str, since=None, until=None, outlets=None, dates_in_question=None, today=None,
+              doc_ids=None):
         """(the words to search, the filter, a DateScope or None): the caller's filter, and the date
         phrase of the question read as one (`filters.read_dates`) unless `dates_in_question` is
         False (None: `settings.question_dates`); relative phrases are read against `today`
         (YYYY-MM-DD; None: `settings.today`, else the newest article's date)."""
-        where = make_filter(since, until, outlets)
+        where = make_filter(since, until, outlets, doc_ids)
         on = self.settings.question_dates if dates_in_question is None else dates_in_question
         if not on:
             return question, where, None
         return read_dates(self.index, question, where, as_day(today or self.settings.today, "today"))
 
     def retrieve(self, question: str, k: int = 5, mode: str = "hybrid", since=None, until=None,
-                 outlets=None, dates_in_question=None, today=None) -> list[Hit]:
+                 outlets=None, doc_ids=None, dates_in_question=None, today=None) -> list[Hit]:
         """The k best passages; `since`/`until` (YYYY-MM-DD, inclusive) and `outlets` filter by the
-        articles' publication date and outlet inside the retrievers, and so does a date phrase of
-        the question ("in October 2012"; see `dates`)."""
+        articles' publication date and outlet inside the retrievers, `doc_ids` to those articles,
+        and a date phrase of the question ("in October 2012"; see `dates`) by date."""
         check_question(question, self.settings.max_question_chars)
         with self._question():
-            words, where, _ = self.dates(question, since, until, outlets, dates_in_question, today)
+            words, where, _ = self.dates(question, since, until, outlets, dates_in_question, today, doc_ids)
             return search(self.index, words, k, mode, where=where)
 
     def ask(self, question: str, k: int = 8, mode: str = "hybrid", since=None, until=None,
-            outlets=None, dates_in_question=None, today=None) -> Answer:
+            outlets=None, doc_ids=None, dates_in_question=None, today=None) -> Answer:
         """The cited answer; filters as in `retrieve`. When the question's date phrase was read,
         `answer.dates` says what it did and `answer.searched` holds the words searched. When the
         articles of the phrase's range do not answer, all dates are searched, the phrase kept."""
         from .answering.answer import answer
         check_question(question, self.settings.max_question_chars)
         with self._question():
-            words, where, scope = self.dates(question, since, until, outlets, dates_in_question, today)
+            words, where, scope = self.dates(question, since, until, outlets, dates_in_question, today, doc_ids)
             got = answer(self.index, words, k=k, mode=mode, where=where)
             if scope is not None and scope.applied and got.abstained:
                 # nothing published then answers: the phrase more likely names the event ("profits in
                 # 1986" in an archive of 1987), so ask over all dates with it among the words
-                got = answer(self.index, question, k=k, mode=mode, where=make_filter(since, until, outlets))
+                got = answer(self.index, question, k=k, mode=mode, where=make_filter(since, until, outlets, doc_ids))
                 scope = dataclasses.replace(scope, applied=False, note=f"no article published {scope.range} "
                                             f"(“{scope.phrase}”) answers this; searched all dates")
             return got if scope is None else dataclasses.replace(got, question=question, dates=scope)
 
-    def verify(self, answer: Answer) -> list[str]:
+    def stories(self, query: str, since=None, until=None, outlets=None) -> Stories:
+        """Every article about `query` (no top-k cut), grouped into dated stories, each article
+        cited by its best sentence (`answering/stories.py`)."""
+        from .answering.stories import stories
+        q = check_question(query, self.settings.max_question_chars)
+        where = make_filter(since, until, outlets)
+        with self._question():
+            return stories(self.index, q, where)
+
+    def verify(self, answer: Answer | Stories) -> list[str]:
+        """Problems with an answer's (or a `stories` result's) citations; [] when every one holds."""
+        if isinstance(answer, Stories):
+            from .answering.stories import check
+            return check(answer, self.seeds_dir, self.index)
         from .answering.cite import verify
         return verify(answer, self.seeds_dir, self.index)
 
@@ -237,16 +251,22 @@ def retrieve(question: str, k: int = 5, mode: str = "hybrid", since=None, until=
     """The k best passages for `question` from the default index, best first (optionally only
     from articles published since/until a date, YYYY-MM-DD, or by the given outlets; a date
     phrase of the question, "in October 2012", filters too unless `dates_in_question=False`)."""
-    return default().retrieve(question, k, mode, since, until, outlets, dates_in_question)
+    return default().retrieve(question, k, mode, since, until, outlets, dates_in_question=dates_in_question)
 
 
 def ask(question: str, k: int = 8, mode: str = "hybrid", since=None, until=None, outlets=None,
         dates_in_question=None) -> Answer:
     """A cited, extractive answer from the default index (abstains when the articles do not say);
     filters as in `retrieve`, and `answer.dates` says what a date phrase of the question did."""
-    return default().ask(question, k, mode, since, until, outlets, dates_in_question)
+    return default().ask(question, k, mode, since, until, outlets, dates_in_question=dates_in_question)
 
 
-def verify(answer: Answer) -> list[str]:
-    """Problems with the answer's citations; [] when every citation holds."""
+def stories(query: str, since=None, until=None, outlets=None) -> Stories:
+    """Every article of the default index about `query`, grouped into dated stories (best first),
+    each article cited by the sentence that best matches the query."""
+    return default().stories(query, since, until, outlets)
+
+
+def verify(answer: Answer | Stories) -> list[str]:
+    """Problems with the answer's (or stories') citations; [] when every citation holds."""
     return default().verify(answer)

@@ -216,3 +216,52 @@ class Answer:
                    notes=tuple(d.get("notes") or ()), passages=tuple(passages),
                    mode=d.get("mode", "hybrid"),
                    dates=DateScope.from_dict(d["dates"]) if d.get("dates") is not None else None)
+
+
+STORIES_SCHEMA = "qa.stories/1"
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    """One article of a story: its metadata and the one sentence that best matches the query."""
+    doc_id: str
+    title: str
+    date: str | None
+    outlet: str | None
+    score: float                     # relevance to the query (term coverage + best sentence cosine)
+    citation: Citation               # the best sentence, a verbatim slice like an answer's citation
+    duplicate_of: str | None = None  # set when this article is a duplicate scrape of that one
+
+
+@dataclass(frozen=True)
+class Story:
+    """Articles about one event: duplicate scrapes and same-event reports, in date order."""
+    story_id: str                    # "s1", "s2"... in the order the stories are listed
+    first: str | None                # date range of its articles (None when none has a date)
+    last: str | None
+    outlets: tuple[str, ...]
+    articles: tuple[StoryArticle, ...]
+    score: float                     # its best article's score
+
+    @property
+    def doc_ids(self) -> tuple[str, ...]:
+        return tuple(a.doc_id for a in self.articles)
+
+
+@dataclass(frozen=True)
+class Stories:
+    """`qa.stories(query)`: every article above the relevance floor, grouped into stories."""
+    query: str
+    stories: tuple[Story, ...]
+    matched: int                     # articles above the floor (duplicate scrapes included)
+    left_out: int = 0                # of those, beyond settings.stories_max_articles (the weakest)
+    filter: dict | None = None       # the date, outlet filter applied
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        return tuple(a.citation for s in self.stories for a in s.articles)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["schema"] = STORIES_SCHEMA
+        return d

@@ -246,3 +246,21 @@ def test_the_chat_says_when_milvus_cannot_be_reached(folder, tmp_path, monkeypat
     reply = chat[-1]["content"]
     assert "The search backend cannot be used." in reply and "Cannot reach Milvus at http://127.0.0.1:9: " in reply
     assert "Traceback" not in reply and "something went wrong" not in reply
+
+
+@pytest.mark.parametrize("query", ["Gazprom", "Putin's cancelled visit to Pakistan", "Kayani"])
+def test_stories_list_the_same_articles_on_both(both, query):
+    """qa.stories reads each query word's chunks through the backend at full depth: the same
+    articles on both backends, grouped alike, every citation verbatim."""
+    emb, mil = both
+    a, b = emb.stories(query), mil.stories(query)
+    assert a.stories and [s.doc_ids for s in a.stories] == [s.doc_ids for s in b.stories]
+    assert mil.verify(b) == []
+
+
+def test_a_doc_id_filter_holds_on_milvus(both):
+    emb, mil = both
+    only = sorted(d for d, a in mil.index.articles.items() if not a.duplicate_of)[2:3]
+    hits = mil.retrieve("Why was Putin's visit cancelled?", k=5, doc_ids=only)
+    assert hits and {h.doc_id for h in hits} == set(only)
+    assert {c.doc_id for c in mil.ask("Why was Putin's visit cancelled?", doc_ids=only).citations} <= set(only)

@@ -5,5 +5,6 @@
 - `facts.py`, `notes.py`: dates, amounts and names; notes where the sources differ
 - `cite.py`: citations with offsets, the answer text, `verify`
 - `followup.py`: follow-up questions rewritten against the conversation
-- `render.py`: the answer as Markdown (the CLI and the chat's export)
+- `render.py`: the answer as Markdown (the CLI and the chat's export), stories as text
+- `stories.py`: `qa.stories`: every article about a query, grouped into dated stories, each cited
 """

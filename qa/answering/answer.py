@@ -212,7 +212,7 @@ def answer(index: Index, question: str, k: int = 8, mode: str = "hybrid", abstai
     wordless = not tokenize(q)        # "?!", emoji, "the of and": no word to look for, nothing to quote
     if not cands or (abstain and (wordless or max(c.confidence for c in cands) < threshold(index))):
         n = sum(1 for a in index.articles.values()
-                if a.duplicate_of is None and (where is None or where.admits(a.date, a.outlet)))
+                if a.duplicate_of is None and (where is None or where.admits(a.date, a.outlet, a.doc_id)))
         scope = f"the {n} articles{' the filter admits' if where else ''}"
         text = (f"Not in these articles: none of {scope} answers this question. "
                 "The nearest passages are listed below for you to judge.")

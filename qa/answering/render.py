@@ -1,4 +1,5 @@
-"""Plain-text / Markdown rendering of an answer (the CLI's output and the chat's Markdown export)."""
+"""Plain-text / Markdown rendering of an answer (the CLI's output and the chat's Markdown export),
+and of `qa.stories` (the CLI's output)."""
 from __future__ import annotations
 
 from ..types import Answer
@@ -50,3 +51,25 @@ def answer_markdown(answer: Answer) -> str:
             out.append(_quote_block(h.text))
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def stories_text(result) -> str:
+    """The stories as a person reads them: a header per story, then each article in date order with
+    its cited sentence (doc id and character offsets)."""
+    n = sum(len(s.articles) for s in result.stories)
+    where = ", ".join(f"{k} {v if isinstance(v, str) else ', '.join(v)}" for k, v in (result.filter or {}).items())
+    out = [f"{n} article{'s' * (n != 1)} in {len(result.stories)} stor{'y' if len(result.stories) == 1 else 'ies'} "
+           f"about {result.query!r}" + (f" ({where})" if where else "")]
+    if result.left_out:
+        out.append(f"  ({result.left_out} weaker articles left out: narrow the query or the dates)")
+    for s in result.stories:
+        span = s.first if s.first == s.last else f"{s.first or '?'} to {s.last or '?'}"
+        outlets = f", {', '.join(s.outlets)}" if s.outlets else ""
+        out.append(f"\n{s.story_id}: {s.articles[0].title}  [{span or 'dates unknown'}{outlets}, "
+                   f"{len(s.articles)} article{'s' * (len(s.articles) != 1)}]")
+        for a in s.articles:
+            c = a.citation
+            dup = f", a scrape of {a.duplicate_of}" if a.duplicate_of else ""
+            out.append(f"  {a.date or 'date unknown'}  {a.outlet or ''}  {a.title}  ({a.doc_id} {c.start}:{c.end}{dup})")
+            out.append(f"      \u201c{' '.join(c.quote.split())}\u201d")
+    return "\n".join(out) + "\n"

@@ -31,7 +31,7 @@ from ..answering.followup import resolve as resolve_followup  # noqa: E402
 from ..errors import BackendError, BadFilterError, BadQuestionError  # noqa: E402
 from ..pipeline import Pipeline  # noqa: E402
 from ..types import Answer  # noqa: E402
-from . import api, markup  # noqa: E402
+from . import api, markup, stories_view  # noqa: E402
 from .api import DEFAULT_K, MAX_K, MODES  # noqa: E402
 from .adding import adder, corpus_updates, outlet_choices  # noqa: E402
 
@@ -53,11 +53,11 @@ QUEUE_SIZE = 16          # waiting requests beyond this are refused at once
 
 
 def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, earlier=(),
-               since=None, until=None, outlets=None, dates: bool = True) -> Answer:
+               since=None, until=None, outlets=None, doc_ids=None, dates: bool = True) -> Answer:
     """The cited answer to `question`; a follow-up is first rewritten against `earlier` turns,
-    (question searched, answer text) pairs or plain questions; `since`, `until` (YYYY-MM-DD)
-    and `outlets` keep to those articles, and so does a date phrase of the question unless
-    `dates` is False. Raises ValueError on bad input."""
+    (question searched, answer text) pairs or plain questions; `since`, `until` (YYYY-MM-DD),
+    `outlets` and `doc_ids` (a story's articles) keep to those articles, and so does a date
+    phrase of the question unless `dates` is False. Raises ValueError on bad input."""
     if not isinstance(question, str):
         raise BadQuestionError("the question must be text")
     if mode not in MODES:
@@ -72,7 +72,7 @@ def answer_for(pipeline: Pipeline, question, mode: str = "hybrid", k=DEFAULT_K, 
         raise ValueError(f"the number of passages must be from 1 to {MAX_K}, not {k}")
     searched = resolve_followup(question, list(earlier or ()))
     answer = pipeline.ask(searched, k=k, mode=mode, since=since or None, until=until or None,
-                          outlets=outlets or None, dates_in_question=dates is not False)
+                          outlets=outlets or None, doc_ids=doc_ids or None, dates_in_question=dates is not False)
     return dataclasses.replace(answer, question=question.strip())
 
 
@@ -81,49 +81,54 @@ def layout(pipeline: Pipeline) -> SimpleNamespace:
     articles = pipeline.index.articles
     ui = SimpleNamespace(turns=gr.State([]))
     ui.header = gr.HTML(markup.header_html(articles.values()))
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            ui.chat = gr.Chatbot(
-                show_label=False, height="70vh", min_height=420, render_markdown=False, latex_delimiters=[],
-                sanitize_html=True, allow_tags=False, feedback_options=None, buttons=[],
-                placeholder="Ask about the articles, or pick an example.",
-                examples=[{"text": q} for q in EXAMPLES[:4]], elem_id="qa-chat")
-            with gr.Row():
-                ui.box = gr.Textbox(show_label=False, placeholder="Ask a question about the articles…",
-                                    scale=6, lines=1, max_lines=6, autofocus=True, elem_id="qa-question")
-                ui.send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
-            ui.asked = gr.State("")             # the last question, for asking it again without its dates
-            ui.undate = gr.Button("✕ remove date filter", visible=False, size="sm", elem_id="qa-undate")
-        with gr.Column(scale=1, min_width=280):
-            ui.examples = gr.Dataset(components=[ui.box], samples=[[q] for q in EXAMPLES],
-                                     label="Example questions", layout="table", elem_id="qa-examples")
-            ui.mode = gr.Radio(MODES, value="hybrid", label="Retrieval",
-                               info="hybrid fuses BM25 keywords and MiniLM embeddings")
-            ui.k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to read")
-            with gr.Accordion("Dates and outlets", open=False):
-                with gr.Row():
-                    ui.since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1,
-                                          min_width=120, elem_id="qa-since")
-                    ui.until = gr.Textbox(label="until", placeholder="YYYY-MM-DD", max_lines=1, min_width=120,
-                                          elem_id="qa-until")
-                ui.outlets = gr.Dropdown(outlet_choices(articles), value=[], multiselect=True, label="Outlets",
-                                         info="none chosen: every outlet", elem_id="qa-outlets")
-            ui.upload = gr.UploadButton(
-                "Add articles…", file_count="multiple", size="sm", elem_id="qa-upload",
-                file_types=list(pipeline.settings.extensions))
-            ui.adding = gr.HTML("", elem_id="qa-adding")     # follows an upload until it is indexed
-            ui.dl_json = gr.DownloadButton("Download answer (JSON)", interactive=False, size="sm",
-                                           elem_id="qa-download-json")
-            ui.dl_md = gr.DownloadButton("Download answer (Markdown)", interactive=False, size="sm",
-                                         elem_id="qa-download-md")
-            ui.clear = gr.Button("New conversation", size="sm", elem_id="qa-new")
-            with gr.Accordion("The articles", open=False):
-                ui.corpus = gr.HTML(markup.corpus_html(articles.values()), elem_id="qa-corpus")
+    with gr.Tabs(elem_id="qa-tabs") as ui.tabs:
+        with gr.Tab("Chat", id="chat", elem_id="qa-chat-tab"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    stories_view.narrow_bar(ui)      # "asking only about story s1", and its clear button
+                    ui.chat = gr.Chatbot(
+                        show_label=False, height="70vh", min_height=420, render_markdown=False, latex_delimiters=[],
+                        sanitize_html=True, allow_tags=False, feedback_options=None, buttons=[],
+                        placeholder="Ask about the articles, or pick an example.",
+                        examples=[{"text": q} for q in EXAMPLES[:4]], elem_id="qa-chat")
+                    with gr.Row():
+                        ui.box = gr.Textbox(show_label=False, placeholder="Ask a question about the articles…",
+                                            scale=6, lines=1, max_lines=6, autofocus=True, elem_id="qa-question")
+                        ui.send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+                    ui.asked = gr.State("")     # the last question, for asking it again without its dates
+                    ui.undate = gr.Button("✕ remove date filter", visible=False, size="sm", elem_id="qa-undate")
+                with gr.Column(scale=1, min_width=280):
+                    ui.examples = gr.Dataset(components=[ui.box], samples=[[q] for q in EXAMPLES],
+                                             label="Example questions", layout="table", elem_id="qa-examples")
+                    ui.mode = gr.Radio(MODES, value="hybrid", label="Retrieval",
+                                       info="hybrid fuses BM25 keywords and MiniLM embeddings")
+                    ui.k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to read")
+                    with gr.Accordion("Dates and outlets", open=False):
+                        with gr.Row():
+                            ui.since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1,
+                                                  min_width=120, elem_id="qa-since")
+                            ui.until = gr.Textbox(label="until", placeholder="YYYY-MM-DD", max_lines=1, min_width=120,
+                                                  elem_id="qa-until")
+                        ui.outlets = gr.Dropdown(outlet_choices(articles), value=[], multiselect=True, label="Outlets",
+                                                 info="none chosen: every outlet", elem_id="qa-outlets")
+                    ui.upload = gr.UploadButton(
+                        "Add articles…", file_count="multiple", size="sm", elem_id="qa-upload",
+                        file_types=list(pipeline.settings.extensions))
+                    ui.adding = gr.HTML("", elem_id="qa-adding")     # follows an upload until it is indexed
+                    ui.dl_json = gr.DownloadButton("Download answer (JSON)", interactive=False, size="sm",
+                                                   elem_id="qa-download-json")
+                    ui.dl_md = gr.DownloadButton("Download answer (Markdown)", interactive=False, size="sm",
+                                                 elem_id="qa-download-md")
+                    ui.clear = gr.Button("New conversation", size="sm", elem_id="qa-new")
+                    with gr.Accordion("The articles", open=False):
+                        ui.corpus = gr.HTML(markup.corpus_html(articles.values()), elem_id="qa-corpus")
+        with gr.Tab("Stories", id="stories", elem_id="qa-stories-tab"):
+            stories_view.tab(ui, (a.outlet for a in articles.values()))
     return ui
 
 
 def responder(pipeline: Pipeline, exports: str):
-    """The chat turn: (message, chat, turns, mode, k, since, until, outlets, dates) -> (chat,
+    """The chat turn: (message, chat, turns, mode, k, since, until, outlets, narrow, dates) -> (chat,
     textbox, turns, json file, markdown file, heading, article list, outlet picker, the "remove
     date filter" button, the question asked). Files added to or changed in the articles folder
     since the last turn are indexed first, and the reply says so."""
@@ -131,7 +136,7 @@ def responder(pipeline: Pipeline, exports: str):
         art = pipeline.index.articles.get(doc_id)
         return art.text if art else None
 
-    def respond(message, chat, turns, mode, k, since="", until="", outlets=None, dates=True):
+    def respond(message, chat, turns, mode, k, since="", until="", outlets=None, narrow=None, dates=True):
         chat, turns = list(chat or []), list(turns or [])
         message = message if isinstance(message, str) else ""
         if message.strip():
@@ -143,8 +148,11 @@ def responder(pipeline: Pipeline, exports: str):
             changed = pipeline.follow()
             if changed:
                 corpus = corpus_updates(pipeline)
-            answer = answer_for(pipeline, message, mode, k, turns, since, until, outlets, dates)
+            answer = answer_for(pipeline, message, mode, k, turns, since, until, outlets,
+                                (narrow or {}).get("doc_ids"), dates)
             scope = markup.scope_text(since or None, until or None, outlets)
+            if narrow:
+                scope = ", ".join(x for x in (scope, f"only the articles of story {narrow['label']}") if x)
             reply = markup.answer_html(answer, article_text, pipeline.verify(answer), int(k), scope)
             if changed:
                 reply = markup.notice_html(f"The articles folder changed ({changed}); the index was updated "
@@ -187,22 +195,22 @@ def responder(pipeline: Pipeline, exports: str):
 def wire_events(ui: SimpleNamespace, respond, add) -> None:
     """Ask on Enter, on the button, on an example; add uploaded articles; start over on
     "New conversation"."""
-    def respond_example(sample, chat, turns, mode, k, since, until, outlets):
-        return respond(sample[0] if sample else "", chat, turns, mode, k, since, until, outlets)
+    def respond_example(sample, chat, turns, mode, k, since, until, outlets, narrow):
+        return respond(sample[0] if sample else "", chat, turns, mode, k, since, until, outlets, narrow)
 
-    def respond_placeholder(chat, turns, mode, k, since, until, outlets, evt: gr.SelectData):
+    def respond_placeholder(chat, turns, mode, k, since, until, outlets, narrow, evt: gr.SelectData):
         text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
-        return respond(text, chat, turns, mode, k, since, until, outlets)
+        return respond(text, chat, turns, mode, k, since, until, outlets, narrow)
 
-    def respond_undated(asked, chat, turns, mode, k, since, until, outlets):
+    def respond_undated(asked, chat, turns, mode, k, since, until, outlets, narrow):
         """The last question again, its date phrase searched as words (its turn is replaced)."""
-        return respond(asked, chat, list(turns or [])[:-1], mode, k, since, until, outlets, False)
+        return respond(asked, chat, list(turns or [])[:-1], mode, k, since, until, outlets, narrow, False)
 
     def reset():
         off = gr.DownloadButton(value=None, interactive=False)
         return [], [], off, off, "", gr.update(visible=False)
 
-    controls = [ui.chat, ui.turns, ui.mode, ui.k, ui.since, ui.until, ui.outlets]
+    controls = [ui.chat, ui.turns, ui.mode, ui.k, ui.since, ui.until, ui.outlets, ui.narrow]
     corpus = [ui.header, ui.corpus, ui.outlets]
     outputs = [ui.chat, ui.box, ui.turns, ui.dl_json, ui.dl_md, *corpus, ui.undate, ui.asked]
     model = dict(concurrency_id=MODEL, concurrency_limit=1, api_visibility="private")
@@ -227,6 +235,7 @@ def build(pipeline: Pipeline) -> gr.Blocks:
     with gr.Blocks(title="qa · ask the articles", analytics_enabled=False) as demo:
         ui = layout(pipeline)
         wire_events(ui, responder(pipeline, exports), adder(pipeline))
+        stories_view.wire(ui, pipeline, MODEL)         # the Stories tab and "ask about this story"
         api.register(pipeline, answer_for, MODEL)      # ask, retrieve, verify: API endpoints and MCP tools
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return demo

@@ -268,6 +268,7 @@ def _slug(text: str) -> str:
 def export_files(answer: Answer, folder: Path | str) -> tuple[str, str]:
     """The answer written as JSON (the schema `python -m qa check` verifies) and as Markdown,
     in a new sub-folder of `folder`; returns the two paths."""
+    Path(folder).mkdir(parents=True, exist_ok=True)     # the temp sweeper removes it while it is empty
     out = Path(tempfile.mkdtemp(prefix="answer-", dir=folder))
     name = "qa-" + _slug(answer.question)
     js, md = out / f"{name}.json", out / f"{name}.md"

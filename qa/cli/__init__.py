@@ -1,4 +1,4 @@
-"""The command line: `qa index | retrieve | ask | check | eval | bench | train-reader | export-encoder`.
+"""The command line: `qa index | retrieve | ask | stories | check | eval | bench | train-reader | export-encoder`.
 
 The only module that prints and exits. Library errors become one line on stderr
 and an exit code: 1 for a failed check, 2 for bad input or a broken index.
@@ -118,6 +118,13 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_stories(args) -> int:
+    from ..answering.render import stories_text
+    r = _pipeline(args, progress=True).stories(args.query, **_filters(args))
+    print(json.dumps(r.to_dict(), ensure_ascii=False, indent=2) if args.json else stories_text(r), end="")
+    return 0
+
+
 def cmd_check(args) -> int:
     from ..types import Answer
     cap, raw = 4_000_000, b""          # bytes: an answer is ~10 KB, one of `ask -k 1000` with its passages ~1 MB
@@ -185,6 +192,12 @@ def cmd_bench(args) -> int:
         r = bench_news.run(args.news, args.chars, args.tree, args.against,
                            lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
         print(json.dumps(r, indent=2) if args.json else bench_news.report(r))
+        return 0
+    if args.stories is not None:
+        from ..measure import bench_stories
+        r = bench_stories.run(args.stories, cache=args.cache,
+                              say=lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
+        print(json.dumps(r, indent=2) if args.json else bench_stories.report(r))
         return 0
     if args.backends is not None:
         from ..measure import bench_backends

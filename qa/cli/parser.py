@@ -62,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON (the schema `check` reads)")
     _filter_args(p)
 
+    p = sub.add_parser("stories", help="every article about a query, grouped into dated stories, each cited")
+    _common(p)
+    p.add_argument("query")
+    p.add_argument("--json", action="store_true", help="print the stories as JSON (schema qa.stories/1)")
+    _filter_args(p)
+
     p = sub.add_parser("check", help="verify a saved answer's citations against the articles")
     _common(p)
     p.add_argument("answer", help="an answer saved as JSON (by `ask --json` or the chat's export)")
@@ -147,5 +153,10 @@ def parser() -> argparse.ArgumentParser:
                    "a burst, asking while 4.9 MB are uploaded, an upload flood (--quick: a smoke run)")
     p.add_argument("--backends", nargs="?", const="", default=None, metavar="SQUAD_JSON", help="only the embedded "
                    "and Milvus backends and Ray indexing, on the seeds or a SQuAD file's articles (README: Scaling out)")
+    p.add_argument("--stories", type=int, nargs="?", const=10_000, default=None, metavar="N",
+                   help="only qa.stories on the news dev set (../shared/eval/reuters), N stories indexed once "
+                        "(default 10000): recall/precision of its floors, grouping, warm latency")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="--stories: where the stories and their index are kept (default ~/.cache/qa/stories-bench)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     return ap

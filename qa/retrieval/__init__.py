@@ -11,4 +11,5 @@
 - `search.py`: `search` (BM25, dense or hybrid) and the checks on a question, k and mode
 - `filters.py`: the date and outlet filter as a mask over the chunks; `when.py`: the date
   phrase of a question ("in October 2012", "last week") read as a range
+- `exhaustive.py`: every article's term coverage and best-sentence cosine for a query (`qa.stories`)
 """

@@ -1,4 +1,4 @@
-"""Metadata filters for retrieval: publication date range and outlets.
+"""Metadata filters for retrieval: publication date range, outlets and articles.
 
 A filter becomes a mask over the chunks, applied inside each retriever (BM25
 scores of excluded chunks are dropped before the top k; faiss searches only the
@@ -6,7 +6,8 @@ admitted ids), so a filtered search still returns k passages when the corpus
 has them. An article whose date is unknown is not admitted by a date range, nor
 one whose outlet is unknown by an outlet list: a filter promises what it shows.
 Outlets match case-insensitively. A date phrase in the question becomes the date filter
-(`read_dates`, with the grammar in `when.py`).
+(`read_dates`, with the grammar in `when.py`). A list of article ids (`doc_ids`, the chat's
+"ask about this story") admits only those articles.
 """
 from __future__ import annotations
 
@@ -26,11 +27,14 @@ class Filter:
     since: str | None = None             # YYYY-MM-DD, inclusive
     until: str | None = None             # YYYY-MM-DD, inclusive
     outlets: tuple[str, ...] | None = None   # lower-cased
+    doc_ids: tuple[str, ...] | None = None   # sorted; only these articles
 
-    def admits(self, date: str | None, outlet: str | None) -> bool:
+    def admits(self, date: str | None, outlet: str | None, doc_id: str | None = None) -> bool:
         if (self.since or self.until) and not date:
             return False
         if self.since and date < self.since or self.until and date > self.until:
+            return False
+        if self.doc_ids is not None and doc_id not in self.doc_ids:
             return False
         return not self.outlets or (outlet or "").lower() in self.outlets
 
@@ -50,9 +54,9 @@ def as_day(value, name: str) -> str | None:
     raise BadFilterError(f"{name} must be a date such as 2012-10-01 (YYYY-MM-DD), not {value!r}")
 
 
-def make_filter(since=None, until=None, outlets=None) -> Filter | None:
+def make_filter(since=None, until=None, outlets=None, doc_ids=None) -> Filter | None:
     """A Filter from user input, or None when nothing filters; BadFilterError (a ValueError)
-    saying what to fix."""
+    saying what to fix. `doc_ids` (article ids) admits only those articles; an empty list admits none."""
     s, u = as_day(since, "since"), as_day(until, "until")
     if s and u and s > u:
         raise BadFilterError(f"since ({s}) is after until ({u}): swap them")
@@ -63,9 +67,14 @@ def make_filter(since=None, until=None, outlets=None) -> Filter | None:
         if not all(isinstance(o, str) for o in outlets):
             raise BadFilterError("outlets must be a list of outlet names")
         names = tuple(sorted({o.strip().lower() for o in outlets if o.strip()})) or None
-    if not (s or u or names):
+    ids = None
+    if doc_ids is not None:
+        if isinstance(doc_ids, str) or not all(isinstance(d, str) for d in doc_ids):
+            raise BadFilterError("doc_ids must be a list of article ids such as ['000_dawn']")
+        ids = tuple(sorted(set(doc_ids)))
+    if not (s or u or names or ids is not None):
         return None
-    return Filter(s, u, names)
+    return Filter(s, u, names, ids)
 
 
 def chunk_mask(index, flt: Filter | None) -> np.ndarray | None:
@@ -75,8 +84,8 @@ def chunk_mask(index, flt: Filter | None) -> np.ndarray | None:
     held = index.masks                 # search counts the admitted chunks, then the retrievers use the mask
     if flt not in held:
         docs = index.chunks.sentences.doc_ids
-        ok = np.fromiter((flt.admits(index.articles[d].date, index.articles[d].outlet) for d in docs), dtype=bool,
-                         count=len(docs))
+        ok = np.fromiter((flt.admits(index.articles[d].date, index.articles[d].outlet, d) for d in docs),
+                         dtype=bool, count=len(docs))
         if len(held) >= 8:
             held.clear()
         held[flt] = ok[index.chunks.doc_index]
@@ -115,7 +124,7 @@ def read_dates(index, question: str, where: Filter | None, today: str | None = N
         given = describe(where.since, where.until)
         return question, where, DateScope(r.phrase, r.since, r.until, False,
                                           f"the date filter given applies (articles {given}); {said} was searched as words")
-    flt = Filter(r.since, r.until, where.outlets if where else None)
+    flt = Filter(r.since, r.until, where.outlets if where else None, where.doc_ids if where else None)
     admitted, base = chunk_mask(index, flt), chunk_mask(index, where)
     n, of = int(admitted.sum()), len(index.chunks) if base is None else int(base.sum())
     if n == 0:

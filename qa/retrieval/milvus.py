@@ -82,6 +82,8 @@ def expression(where: Filter | None) -> str:
         parts.append(f"date <= {literal(where.until)}")
     if where.outlets:
         parts.append(f"outlet in [{', '.join(literal(o) for o in where.outlets)}]")
+    if where.doc_ids is not None:
+        parts.append(f"doc_id in [{', '.join(literal(d) for d in where.doc_ids)}]")
     return " and ".join(parts)
 
 
