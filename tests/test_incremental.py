@@ -64,8 +64,8 @@ def test_an_unchanged_folder_is_not_rebuilt(live):
 
 
 def test_adding_a_page_encodes_only_its_texts(live, tmp_path):
-    """Only the new page's sentences go to the model (a window's vector is pooled from its
-    sentences'); every sentence indexed before is reused."""
+    """Only the new page's sentences and windows go to the model; every sentence and window
+    indexed before is reused."""
     before, sentences_before = len(live.index.chunks), len(live.index.sentence_spans)
     (live.seeds_dir / "moscow-wire.html").write_text(MOSCOW, encoding="utf-8")
     ix = live.refresh()
@@ -74,7 +74,8 @@ def test_adding_a_page_encodes_only_its_texts(live, tmp_path):
     assert inc["from_previous"] and inc["articles_rechunked"] == 1
     assert len(ix.chunks) == before + len(added)
     sentences = [x for x in ix.sentence_spans if x[0] == "moscow-wire"]
-    assert 0 < inc["texts_encoded"] <= len(sentences) and inc["texts_reused"] == sentences_before
+    assert 0 < inc["texts_encoded"] <= len(added) + len(sentences)
+    assert inc["texts_reused"] >= sentences_before + before - 5     # a few texts stand twice
     assert live.ask("Who is Ruslan Pukhov?").citations
     same_as_a_full_build(live, tmp_path, "add")
 

@@ -27,6 +27,7 @@ class Index:
         self.dense: DenseIndex = dense_index
         self.sentence_spans: Sentences = sentences   # [row] -> (doc_id, start, end); .row(span) -> row
         self.sentence_vectors: Codes = sentence_vectors                # [row] -> float32 unit vector
+        self.window_vectors: Codes | None = None                       # [chunk] -> float32, when stored
         self.settings = settings
         self.manifest = manifest
         self.seeds_dir = Path(seeds_dir)

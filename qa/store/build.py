@@ -33,7 +33,7 @@ from .persist import persist, source_state, staleness, update_manifest
 from .reuse import Previous
 
 log = logging.getLogger("qa")
-STREAM = 16_384                # sentences encoded and quantized at a time
+STREAM = 16_384                # texts encoded and quantized at a time
 
 
 def _reader_record(settings: Settings) -> dict | None:
@@ -97,21 +97,21 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
     t_prepared = time.perf_counter()
     if progress:
         log.info("embedding the %d sentences of %d articles (%d windows)", len(sentences), len(canon), len(chunks))
-    # every sentence is encoded once (sentences encoded before are not encoded again), stored as
-    # int8; a window's vector is pooled from its sentences' stored vectors (`dense.pooled`), so a
-    # rebuild gives what a fresh build gives
+    # every sentence and window is encoded once (texts encoded before are not encoded again) and
+    # stored as int8, or a window's vector is pooled from its sentences' (settings.window_vectors);
+    # faiss indexes the stored windows, so a rebuild gives what a fresh build gives
     sent_texts = [texts[d][s:e] for d, s, e in sentences]
     dim = encoder.dimension(settings)
-    codes = Codes(np.zeros((len(sent_texts), dim), np.int8), np.zeros(len(sent_texts), np.float32))
-    for lo in range(0, len(sent_texts), STREAM):     # a slice at a time: never every float32 vector at once
-        part = Codes.of(old.embed(sent_texts[lo:lo + STREAM], engine.embed, dim))
-        codes.codes[lo:lo + len(part)], codes.scale[lo:lo + len(part)] = part.codes, part.scale
+    codes = _encoded(old, sent_texts, engine, dim, "sentences")
     table = Chunks.from_records(chunks, sentences, texts)
-    lengths = np.fromiter(map(len, sent_texts), dtype=np.float32, count=len(sent_texts))
+    if settings.window_vectors == "pooled":      # from the stored int8 sentence vectors: a rebuild gives
+        lengths = np.fromiter(map(len, sent_texts), dtype=np.float32, count=len(sent_texts))   # a fresh build's
+        windows = Codes.of(pooled(codes, [range(f, f + n) for f, n in table.runs.tolist()], lengths))
+    else:
+        windows = _encoded(old, [c.text for c in chunks], engine, dim, "windows")
     del sent_texts
     t_encoded = time.perf_counter()
-    dindex = DenseIndex(dim).fill(len(table), lambda ids: pooled(
-        codes, [range(f, f + n) for f, n in table.runs[ids].tolist()], lengths))
+    dindex = DenseIndex(dim).fill(len(windows), lambda ids: windows[ids])
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": model.record(settings, dim),
@@ -128,12 +128,22 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "reader": _reader_record(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    persist(index_dir, manifest, articles, table, bm25, dindex, sentences, codes, seeds_dir)
+    persist(index_dir, manifest, articles, table, bm25, dindex, sentences, codes, windows, seeds_dir)
     index = load(seeds_dir, index_dir, settings)     # what a fresh process would serve: the files, mapped
     index.manifest["timings_s"] = {"read_clean_chunk": t_prepared - t0, "encode": t_encoded - t_prepared,
                                    "index_and_persist": time.perf_counter() - t_encoded}
     index.text_keys = old.keys                  # the next rebuild in this process need not hash them again
     return index
+
+
+def _encoded(old: Previous, texts: list[str], engine, dim: int, kind: str) -> Codes:
+    """int8 vectors of `texts`, encoded (or taken from before) and quantized a slice at a time:
+    a build never holds every float32 vector at once."""
+    codes = Codes(np.zeros((len(texts), dim), np.int8), np.zeros(len(texts), np.float32))
+    for lo in range(0, len(texts), STREAM):
+        part = Codes.of(old.embed(texts[lo:lo + STREAM], engine.embed, dim, kind))
+        codes.codes[lo:lo + len(part)], codes.scale[lo:lo + len(part)] = part.codes, part.scale
+    return codes
 
 
 def _on_disk(index_dir: Path) -> dict | None:

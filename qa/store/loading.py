@@ -49,6 +49,7 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
         bm25 = BM25.from_files(checked("bm25.json"), mapped("bm25.npy"))
         dindex = DenseIndex.from_bytes(checked("dense.faiss"))
         codes = Codes(mapped("vectors.npy"), mapped("scales.npy"))
+        windows = Codes(mapped("windows.npy"), mapped("window-scales.npy"))
         counts, dim = m["counts"], m["model"]["dim"]
     except IndexCorruptError:
         raise
@@ -56,10 +57,12 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
         raise IndexCorruptError(f"index at {index_dir} is unreadable: {e}") from e
     if not (len(dindex) == bm25.n_docs == len(chunks) == counts["chunks"]
             and len(codes) == len(sentences) == len(codes.scale) == counts["sentences"] and dindex.dim == dim
-            and codes.ndim == 2 and codes.shape[1] == dim):
+            and codes.ndim == 2 and codes.shape[1] == dim and windows.shape == (len(chunks), dim)):
         raise IndexCorruptError(f"index at {index_dir} is inconsistent (the manifest's counts, the faiss header "
                                 f"and the BM25 postings differ)")
-    return Index(articles, chunks, bm25, dindex, sentences, codes, settings, m, seeds_dir)
+    index = Index(articles, chunks, bm25, dindex, sentences, codes, settings, m, seeds_dir)
+    index.window_vectors = windows
+    return index
 
 
 def _check_tables(sentences: Sentences, runs: np.ndarray, articles: list[Article]) -> None:

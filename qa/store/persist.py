@@ -9,6 +9,7 @@ Layout of an index folder (format 3: compact tables, int8 vectors; `retrieval/ta
     gen-<id>/bm25.json       BM25 parameters, terms and where each term's postings start
     gen-<id>/bm25.npy        the postings: (chunk int32, count uint16, weight float32)
     gen-<id>/vectors.npy     sentence embeddings, int8 [n, dim]; scales.npy their float32 scale
+    gen-<id>/windows.npy     window embeddings, int8 [n, dim]; window-scales.npy their scale
     gen-<id>/dense.faiss     faiss index of the windows' vectors (8-bit scalar quantizer)
 A build writes a new generation folder, then swaps `manifest.json` with an atomic
 rename, so a reader sees the old index or the new one, never half of one; every file
@@ -41,8 +42,7 @@ from .files import check_file, fsync_dir, sha256_bytes, write_file, writer_lock
 
 log = logging.getLogger("qa")
 INDEX_FILES = ("articles.jsonl.gz", "sentences.npy", "chunks.npy", "also_in.jsonl", "bm25.json", "bm25.npy",
-               "vectors.npy", "scales.npy", "dense.faiss")
-MAPPED = ("sentences.npy", "chunks.npy", "bm25.npy", "vectors.npy", "scales.npy")
+               "vectors.npy", "scales.npy", "windows.npy", "window-scales.npy", "dense.faiss")
 
 
 def source_hashes(seeds_dir: Path, settings: Settings, manifest: dict | None = None) -> dict[str, str]:
@@ -98,11 +98,12 @@ def _article_record(a: Article, folder: Path) -> dict:
     return d
 
 
-def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, codes, folder) -> None:
+def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, codes, windows, folder) -> None:
     """Write a new generation folder (each file all or nothing, `files.py`), then swap the
     manifest to it. The generation before stays on disk, so a process that read the old manifest
     a moment ago still finds its files; older ones, and what an interrupted build left, go.
-    `chunks` and `sentences` are the tables of `retrieval/tables.py`, `codes` the int8 vectors."""
+    `chunks` and `sentences` are the tables of `retrieval/tables.py`, `codes` and `windows` the
+    int8 vectors of the sentences and the windows."""
     index_dir = Path(index_dir)
     with writer_lock(index_dir):
         before = (_read_manifest(index_dir) or {}).get("generation")
@@ -121,6 +122,8 @@ def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, code
             "bm25.npy": lambda: _npy(postings),
             "vectors.npy": lambda: _npy(codes.codes),
             "scales.npy": lambda: _npy(codes.scale),
+            "windows.npy": lambda: _npy(windows.codes),
+            "window-scales.npy": lambda: _npy(windows.scale),
             "dense.faiss": dindex.to_bytes,
         }
         try:

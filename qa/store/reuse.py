@@ -7,8 +7,8 @@ removing one article costs about that article.
   windows (no sentence splitting); only their ids are renumbered;
 - BM25: a window seen before keeps its postings; only new windows are tokenized (the
   statistics are recomputed);
-- vectors: every sentence is looked up by the sha256 of its text, and only the sentences never
-  encoded are sent to the model (a window's vector is pooled from its sentences').
+- vectors: every sentence (and window, when windows are encoded) is looked up by the sha256 of
+  its text, and only the texts never encoded are sent to the model.
 Only a generation built with the same format and index settings is used; anything else
 (or no previous index) means a full build.
 """
@@ -98,14 +98,15 @@ class Previous:
             return BM25(settings.bm25_k1, settings.bm25_b).index([fresh[c.chunk_id] for c in chunks])
         return self.index.bm25.merged(keep, fresh, len(chunks))
 
-    def embed(self, texts: list[str], encode, dim: int) -> np.ndarray:
-        """Vectors of `texts` (float32 [n, dim]): from before where the same text was encoded,
-        `encode(rest)` for the rest. Called on a build's texts a slice at a time; `keys`,
-        `encoded` and `reused` add up over the calls."""
-        known = self._known()
+    def embed(self, texts: list[str], encode, dim: int, kind: str = "sentences") -> np.ndarray:
+        """Vectors of `texts` (float32 [n, dim]) of one kind ("sentences" or "windows"): from
+        before where the same text of that kind was encoded, `encode(rest)` for the rest. Called on
+        a build's texts a slice at a time; `keys`, `encoded` and `reused` add up over the calls."""
+        known, stored = self._known(kind)
         keys = [sha256_text(t) for t in texts]
-        self.keys = self.keys if self.keys is not None else []
-        self.keys.extend(keys)
+        if kind == "sentences":
+            self.keys = self.keys if self.keys is not None else []
+            self.keys.extend(keys)
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         out = np.zeros((len(texts), dim), dtype=np.float32)
         if missing:
@@ -116,18 +117,24 @@ class Previous:
             out[at] = new[[fresh[keys[i]] for i in at]]
         at = [i for i, k in enumerate(keys) if k in known]
         if at:
-            out[at] = self.index.sentence_vectors[np.array([known[keys[i]] for i in at])]
+            out[at] = stored[np.array([known[keys[i]] for i in at])]
         self.encoded += len(missing)
         self.reused += len(set(keys)) - len(missing)
         return out
 
-    def _known(self) -> dict[str, int]:
-        """sha256 of a sentence's text -> its row in the previous index (worked out once)."""
+    def _known(self, kind: str) -> tuple[dict[str, int], object]:
+        """sha256 of a text of that kind -> its row in the previous index, and those vectors
+        (worked out once per kind)."""
         if not hasattr(self, "_rows"):
-            self._rows: dict[str, int] = {}
-            ix = self.index
-            if ix is not None:
+            self._rows: dict[str, tuple[dict[str, int], object]] = {}
+        if kind not in self._rows:
+            ix, rows, stored = self.index, {}, None
+            if ix is not None and kind == "sentences":
                 if ix.text_keys is None or len(ix.text_keys) != len(ix.sentence_vectors):
                     ix.text_keys = [sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
-                self._rows = {k: i for i, k in enumerate(ix.text_keys)}
-        return self._rows
+                rows, stored = {k: i for i, k in enumerate(ix.text_keys)}, ix.sentence_vectors
+            elif ix is not None and ix.window_vectors is not None:
+                rows = {sha256_text(c.text): i for i, c in enumerate(ix.chunks)}
+                stored = ix.window_vectors
+            self._rows[kind] = (rows, stored)
+        return self._rows[kind]
