@@ -120,7 +120,7 @@ def cmd_ask(args) -> int:
 
 def cmd_stories(args) -> int:
     from ..answering.render import stories_text
-    r = _pipeline(args, progress=True).stories(args.query, **_filters(args))
+    r = _pipeline(args, progress=True).stories(args.query, since=args.since, until=args.until, outlets=args.outlet)
     print(json.dumps(r.to_dict(), ensure_ascii=False, indent=2) if args.json else stories_text(r), end="")
     return 0
 
