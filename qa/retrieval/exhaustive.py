@@ -24,6 +24,7 @@ from .filters import Filter
 from .search import expand_spellings
 
 MILVUS_LIMIT = 16_384            # the most rows one Milvus search returns (its topk cap)
+BLOCK = 16_384                   # sentence vectors turned into float32 at a time
 
 
 @dataclass(frozen=True)
@@ -53,23 +54,23 @@ def layout(index) -> Layout:
     held = _LAYOUTS.get(index)
     if held is not None:
         return held
-    spans = index.sentence_spans
-    doc_ids, starts = [], []
-    for row, (doc_id, _, _) in enumerate(spans):          # sorted by article: one run each
-        if not doc_ids or doc_ids[-1] != doc_id:
-            doc_ids.append(doc_id)
-            starts.append(row)
-    starts_a = np.asarray(starts, dtype=np.int64)
-    ends_a = np.append(starts_a[1:], len(spans)).astype(np.int64)
+    sentences = index.sentence_spans
+    runs = sorted((lo, hi, d) for d, (lo, hi) in sentences._span.items())   # sorted by article: one run each
+    doc_ids = [d for _, _, d in runs]
+    starts_a = np.asarray([lo for lo, _, _ in runs], dtype=np.int64)
+    ends_a = np.asarray([hi for _, hi, _ in runs], dtype=np.int64)
     pos = {d: i for i, d in enumerate(doc_ids)}
-    chunk_article = np.fromiter((pos.get(c.doc_id, -1) for c in index.chunks), dtype=np.int64,
-                                count=len(index.chunks))
-    vecs = np.asarray(index.sentence_vectors, dtype=np.float32)
-    if len(doc_ids):
-        sums = np.add.reduceat(vecs, starts_a, axis=0)
-        cent = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
-    else:
-        cent = np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 0), np.float32)
+    of_article = np.fromiter((pos.get(d, -1) for d in sentences.doc_ids), dtype=np.int64, count=len(sentences.doc_ids))
+    chunk_article = of_article[index.chunks.doc_index] if len(index.chunks) else np.zeros(0, np.int64)
+    vecs, dim = index.sentence_vectors, index.sentence_vectors.shape[1]
+    cent = np.zeros((len(doc_ids), dim), np.float32)
+    k = 0
+    while k < len(doc_ids):                   # whole articles a block at a time: never every vector as float32
+        k2 = max(k + 1, int(np.searchsorted(starts_a, starts_a[k] + BLOCK)))
+        lo, hi = int(starts_a[k]), int(ends_a[k2 - 1])
+        cent[k:k2] = np.add.reduceat(vecs[lo:hi], starts_a[k:k2] - lo, axis=0)
+        k = k2
+    cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-9)
     held = _LAYOUTS[index] = Layout(tuple(doc_ids), starts_a, ends_a, chunk_article, cent.astype(np.float32))
     return held
 
@@ -98,7 +99,7 @@ def match(index, query: str, where: Filter | None = None, query_vector: np.ndarr
     coverage = (w @ present) / w.sum() if w.size and w.sum() > 0 else np.zeros(n)
     if query_vector is None:
         query_vector = encoder.embed([query], index.settings)[0]
-    sims = np.asarray(index.sentence_vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    sims = index.sentence_vectors.dot(np.asarray(query_vector, dtype=np.float32))
     cosine = np.maximum.reduceat(sims, lay.starts) if n else np.zeros(0, np.float32)
     admitted = np.ones(n, dtype=bool)
     if where is not None:

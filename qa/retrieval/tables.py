@@ -146,3 +146,10 @@ class Codes:
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+    def dot(self, v: np.ndarray, block: int = 16_384) -> np.ndarray:
+        """Every row's inner product with `v` (float32 [n]), a block of rows at a time."""
+        out = np.zeros(len(self), np.float32)
+        for lo in range(0, len(self), block):
+            out[lo:lo + block] = (np.asarray(self.codes[lo:lo + block], dtype=np.float32) @ v) * self.scale[lo:lo + block]
+        return out
