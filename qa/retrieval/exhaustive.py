@@ -55,7 +55,7 @@ def layout(index) -> Layout:
     if held is not None:
         return held
     sentences = index.sentence_spans
-    runs = sorted((lo, hi, d) for d, (lo, hi) in sentences._span.items())   # sorted by article: one run each
+    runs = sentences.runs()                   # one run of sentence rows per article
     doc_ids = [d for _, _, d in runs]
     starts_a = np.asarray([lo for lo, _, _ in runs], dtype=np.int64)
     ends_a = np.asarray([hi for _, hi, _ in runs], dtype=np.int64)

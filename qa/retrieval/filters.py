@@ -100,8 +100,8 @@ NARROWS_BELOW = 0.95
 
 
 def newest_date(index) -> str | None:
-    """The latest publication date of the index's articles (what relative phrases are read against)."""
-    return max((a.date for a in index.articles.values() if a.date), default=None)
+    """The latest publication date of the index's articles (worked out once per loaded index)."""
+    return index.newest_date
 
 
 def read_dates(index, question: str, where: Filter | None, today: str | None = None):

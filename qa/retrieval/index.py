@@ -5,6 +5,7 @@ Duplicate scrapes are kept as articles (citable as "also in") but have no chunks
 """
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 from ..config import Settings
@@ -36,6 +37,11 @@ class Index:
         self.backend: Backend = EMBEDDED        # where passages are searched (`backend.py`)
         self.masks: dict = {}                   # filter -> chunk mask, the last few (`filters.chunk_mask`)
         self._aligners: dict[str, Aligner] = {}
+
+    @cached_property
+    def newest_date(self) -> str | None:
+        """The latest publication date of the articles (what relative date phrases are read against)."""
+        return max((a.date for a in self.articles.values() if a.date), default=None)
 
     def aligner(self, doc_id: str) -> Aligner:
         """Word alignment of an article with its duplicate scrapes (cached)."""

@@ -59,6 +59,10 @@ class Sentences(Sequence):
             return i
         raise KeyError(span)
 
+    def runs(self) -> list[tuple[int, int, str]]:
+        """(first row, end row, doc_id) of each article's sentences, in row order."""
+        return sorted((lo, hi, d) for d, (lo, hi) in self._span.items())
+
     def of(self, doc_id: str) -> range:
         """The rows of one article's sentences."""
         return range(*self._span.get(doc_id, (0, 0)))
