@@ -77,6 +77,23 @@ def test_train_reader_smoke_run_resume_and_the_model_it_writes(tmp_path, index):
     assert runs[0]["from_step"] == 0 and runs[0]["to_step"] == first == runs[1]["from_step"]
     assert runs[1]["to_step"] == card2["training"]["steps"] and "--resume" in runs[1]["command"]
 
+    went_on = subprocess.run(                                          # a new run goes on from the shipped model
+        [sys.executable, "-m", "qa", "train-reader", "--data", str(data), "--v2", str(tmp_path / "none"),
+         "--out", str(tmp_path / "reader2"), "--checkpoints", str(tmp_path / "ckpt2"), "--batch", "2", "--json",
+         "--init-from", str(out), "--lede-share", "1", "--steps", str(card2["training"]["steps"] + 2),
+         "--minutes", "0.15"], capture_output=True, text=True, cwd=str(REPO), timeout=600,
+        env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "CUDA_VISIBLE_DEVICES": ""})
+    assert went_on.returncode == 0, went_on.stderr[-2000:]
+    card3 = json.loads(went_on.stdout)
+    init = card3["training"]["init_from"]
+    assert init["sha256"] == card2["files"]["reader.onnx"]["sha256"] and init["steps"] == card2["training"]["steps"]
+    assert card3["training"]["steps"] > card2["training"]["steps"] and card3["data"]["lede_share"] == 1
+    assert card3["curve"][:len(card2["curve"])] == card2["curve"] and len(card3["training"]["runs"]) == 3
+    assert "initialised from the int8 weights" in card3["training"]["runs"][-1]["note"]
+    assert "held-out, the weights read back" in went_on.stderr
+    other = _train(tmp_path, data, "--steps", "2", "--minutes", "0.05", "--init-from", str(out), "--seed", "9")
+    assert other.returncode != 0 and "other settings or data" in other.stderr and "Traceback" not in other.stderr
+
     reader = Reader(out, 2)                                            # the loader the answerer uses
     text = raw(SEEDS, "000_d7d3e32efbec5146")
     spans = [(s, e) for d, s, e in index.sentence_spans if d == "000_d7d3e32efbec5146"][:4]
@@ -141,3 +158,60 @@ def test_train_reader_without_data_is_a_clear_error(tmp_path):
     run = subprocess.run([sys.executable, "-m", "qa", "train-reader", "--data", str(tmp_path / "missing.json"),
                           "--out", str(tmp_path / "m")], capture_output=True, text=True, cwd=str(REPO), timeout=120)
     assert run.returncode != 0 and "no training data" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_lede_passages_open_with_a_sentence_that_restates_the_question(tmp_path):
+    """With --lede-share 1, answer passages that can open with a restating sentence do: a whole
+    sentence of the same article sharing at least two of the question's terms and holding no answer,
+    then a verbatim run of the article's sentences that holds the answer."""
+    from qa.answering.span_input import SpanInput
+    from qa.retrieval.export import model_path
+    from qa.text import tokenize
+    from qa.train.span_data import Stream
+    data = tmp_path / "train.json"
+    squad_from_seeds(data)
+    inputs = SpanInput(model_path() / "tokenizer.json")
+    docs = {d["id"]: d["text"] for d in json.loads(data.read_text())["documents"]}
+    led, _ = Stream(data, None, inputs, None, seed=3, removed_share=0.0, lede_share=1.0).take(0, 16)
+    opened = 0
+    for g in led:
+        for p, gold in zip(g.passages, g.gold):
+            if not gold or any(p.text in t for t in docs.values()):
+                continue
+            opened += 1
+            a, b = p.sentences[0]
+            lede, rest = p.text[a:b], p.text[p.sentences[1][0]:]
+            assert a == 0 and p.text[b:p.sentences[1][0]] == " "
+            assert any(lede in t and rest in t for t in docs.values())
+            assert not any(x.lower() in lede.lower() for x in g.answers)
+            assert len(set(tokenize(g.question)) & set(tokenize(lede))) >= 2
+            assert all(s >= p.sentences[1][0] and p.text[s:e] in g.answers for s, e in gold)
+    assert opened >= 3
+
+
+def test_weights_read_back_from_the_int8_model_answer_as_it_does(tmp_path):
+    """`--init-from` reads the shipped reader's torch weights from its int8 ONNX graph: the model
+    read back scores the same passages as onnxruntime does, up to int8 rounding."""
+    from qa.answering.span_input import SpanInput
+    from qa.retrieval.export import model_path
+    from qa.train.export import onnx_runner
+    from qa.train.reader import _torch_runner, batch_arrays
+    from qa.train.span_data import Stream
+    from qa.train.span_model import build
+    from qa.train.warm import load_into
+    shipped = REPO / "models" / "reader"
+    model = build()
+    assert load_into(model, shipped / "reader.onnx") == ["bert.embeddings.word_embeddings.weight"]
+    data = tmp_path / "train.json"
+    squad_from_seeds(data)
+    inputs = SpanInput(model_path() / "tokenizer.json")
+    groups, _ = Stream(data, None, inputs, None, seed=5, removed_share=0.0).take(0, 6)
+    enc, _, _ = batch_arrays(inputs, groups)
+    ts, te = _torch_runner(model, "cpu")(enc.feed)
+    os_, oe = onnx_runner(shipped / "reader.onnx")(enc.feed)
+    ctx = enc.context.astype(bool)
+    for t, o in ((ts, os_), (te, oe)):
+        assert np.corrcoef(t[ctx], o[ctx])[0, 1] > 0.97
+        agree = np.mean([np.argmax(np.where(ctx[r], t[r], -1e9)) == np.argmax(np.where(ctx[r], o[r], -1e9))
+                         for r in range(len(t))])
+        assert agree >= 0.75

@@ -124,6 +124,12 @@ def parser() -> argparse.ArgumentParser:
                    help="share of questions trained as 'article not indexed' groups (default 0.1)")
     p.add_argument("--eval-minutes", type=float, default=10.0,
                    help="minutes between held-out checks, the learning curve (default 10)")
+    p.add_argument("--lede-share", type=float, default=0.0,
+                   help="share of answer passages that open with a sentence restating the question without "
+                        "its answer, as a news lede does (default 0)")
+    p.add_argument("--init-from", type=Path, default=None, metavar="DIR",
+                   help="a new run goes on from the shipped reader in DIR (its int8 weights read back, its card's "
+                        "steps and data position), for when the checkpoint is gone")
     p.add_argument("--json", action="store_true", help="print the model card as JSON")
 
     p = sub.add_parser("export-encoder", help="write models/encoder (int8 ONNX, tokenizer, card) from the packaged "

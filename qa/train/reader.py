@@ -42,6 +42,7 @@ from .span_data import PASSAGES, Group, Stream
 log = logging.getLogger("qa")
 DEFAULT_OUT = PROJECT_ROOT / "models" / "reader"
 LR_ENCODER, LR_HEAD, WARMUP = 6e-5, 1e-3, 0.05
+REWARM = 100
 
 
 def default_checkpoints() -> Path:
@@ -179,6 +180,8 @@ def train(model, inputs: SpanInput, stream: Stream, held: list[Group], state: di
         evaluate("untrained")
     while state["step"] < total and time.monotonic() - start < minutes * 60:
         scale = lr_scale(state["step"], total)
+        if "rewarm_from" in state:                    # a fresh optimiser on trained weights: warm up again
+            scale *= min(1.0, (state["step"] - state["rewarm_from"] + 1) / REWARM)
         for g in opt.param_groups:
             g["lr"] = g["base"] * scale
         groups, state["cursor"] = stream.take(state["cursor"], batch)
@@ -215,10 +218,48 @@ def train(model, inputs: SpanInput, stream: Stream, held: list[Group], state: di
             "final_loss": round(float(np.mean([x[0] for x in losses[-50:]])), 4) if losses else None}
 
 
+def _init_from(folder: Path, model, inputs: SpanInput, stream: Stream, held: list[Group], config: dict,
+               steps: int | None, device: str) -> dict:
+    """A run's state taken from a shipped reader (`warm.py`): its weights read back from the int8 graph,
+    its steps, curve and runs from its card, and the data position after the questions it read
+    (replayed with the lede share it was trained with), so that this run reads new ones. The
+    optimiser starts afresh, so the learning rate warms up again over `REWARM` steps."""
+    from .warm import card_of, load_into
+    card = card_of(folder)
+    old = card["config"]
+    same = ("layers", "max_tokens", "batch_groups", "passages_per_group", "seed", "limit", "train_sha256_16")
+    if any(old.get(k) != config.get(k) for k in same):
+        raise ValueError(f"the reader at {folder} was trained with other settings or data "
+                         f"({ {k: old.get(k) for k in same} } against { {k: config.get(k) for k in same} })")
+    load_into(model, folder / "reader.onnx")
+    model.to(device)
+    done = card["training"]["steps"]
+    shares = {k: b.lede_share for k, b in stream.builders.items()}
+    for b in stream.builders.values():
+        b.lede_share = card["data"].get("lede_share", 0.0)
+    cursor = 0
+    for _ in range(done):
+        _, cursor = stream.take(cursor, config["batch_groups"])
+    for k, b in stream.builders.items():
+        b.lede_share = shares[k]
+    runs = [dict(r) for r in card["training"]["runs"]]
+    check = held_metrics(_torch_runner(model, device), inputs, held)
+    log.info("held-out, the weights read back: %s (the card's int8 model: %s)", json.dumps(check),
+             json.dumps(card.get("held_out_int8")))
+    log.info("initialised from %s (%s): %d steps done, %d questions read, data position %d", folder,
+             card["files"]["reader.onnx"]["sha256"][:12], done, done * config["batch_groups"], cursor)
+    return {"config": config, "step": done, "cursor": cursor, "curve": list(card["curve"]),
+            "seconds": card["training"]["minutes"] * 60, "steps": max(steps or 0, done + 1), "runs": runs,
+            "rewarm_from": done,
+            "init_from": {"folder": str(folder), "sha256": card["files"]["reader.onnx"]["sha256"],
+                          "commit": card["commit"], "steps": done, "held_out_read_back": check}}
+
+
 def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 150.0, steps: int | None = None,
         resume: bool = False, checkpoints: Path | None = None, batch: int = 8, layers: int = 6,
         limit: int | None = None, seed: int = 0, removed_share: float = 0.1, eval_minutes: float = 10.0,
-        checkpoint_minutes: float = 5.0, held_questions: int = 300) -> dict:
+        checkpoint_minutes: float = 5.0, held_questions: int = 300, lede_share: float = 0.0,
+        init_from: Path | None = None) -> dict:
     """The whole command: data, training (new or resumed), export, held-out check, card. Returns the card."""
     import torch
 
@@ -235,7 +276,7 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 1
     checkpoint = Path(checkpoints or default_checkpoints()) / "checkpoint.pt"
     t = time.monotonic()
     inputs = SpanInput(model_path() / "tokenizer.json", MAX_LEN)
-    stream = Stream(data, v2, inputs, limit, seed, removed_share)
+    stream = Stream(data, v2, inputs, limit, seed, removed_share, lede_share=lede_share)
     held = stream.held_out(held_questions, held_questions // 3)
     log.info("data ready in %.0f s: %s", time.monotonic() - t, json.dumps(stream.amounts))
     config = _config(stream, layers, batch, seed, limit)
@@ -260,10 +301,18 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 1
                      state["steps"], state["cursor"], state["seconds"] / 60)
     elif checkpoint.is_file():
         log.warning("a checkpoint exists at %s: it is replaced by this new run (use --resume to continue it)", checkpoint)
+    if init_from is not None and state["step"] == 0:
+        state = _init_from(Path(init_from), model, inputs, stream, held, config, steps, device)
+    elif init_from is not None:
+        log.info("--init-from %s is not used: the run goes on from its checkpoint", init_from)
     # every run is recorded from its start (in each checkpoint), so a run stopped before its end is too
     command = "python -m qa " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train-reader"] else "qa.train.reader.run"
     state.setdefault("runs", []).append({"command": command, "commit": git_commit(), "device": device,
                                          "from_step": state["step"], "planned_steps": state["steps"]})
+    if state.get("init_from", {}).get("steps") == state["step"]:
+        state["runs"][-1]["note"] = (f"initialised from the int8 weights of the reader at {state['init_from']['folder']} "
+                                     f"(sha256 {state['init_from']['sha256'][:12]}), its checkpoint being gone; "
+                                     f"answer passages open with a restating sentence for {lede_share:.0%} of groups")
     stats = train(model, inputs, stream, held, state, minutes, checkpoint, opt, device,
                   checkpoint_minutes, eval_minutes)
     export(model, out / "reader.onnx")
@@ -277,7 +326,7 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 1
             "config": config, "max_answer_tokens": MAX_ANSWER, "data": stream.amounts,
             "training": {"steps": state["step"], "planned_steps": state["steps"], "groups_seen": state["step"] * batch,
                          "passages_seen": state["step"] * batch * PASSAGES, "minutes": round(state["seconds"] / 60, 1),
-                         "runs": history},
+                         "runs": history, "init_from": state.get("init_from")},
             "curve": state["curve"], "device": device,
             "held_out_int8": held_metrics(onnx_runner(out / "reader.onnx"), inputs, held),
             "machine": f"{os.cpu_count()} cpus, {platform.machine()}, Python {platform.python_version()}",

@@ -144,11 +144,35 @@ def occurrences(doc: Doc, p: int, answer: str) -> list[tuple[int, int]]:
     return [(s + f, s + f + len(answer)) for f in found]
 
 
-class Builder:
-    """Groups for questions, one at a time."""
+def restating(doc: Doc, question: str, answers, keep: range, at_least: int = 2) -> int | None:
+    """The article's sentence outside `keep` that shares most of the question's terms (at least
+    `at_least`) and holds no answer: what a news lede is to its story's question."""
+    qt = set(tokenize(question))
+    best, row = at_least - 1, None
+    for i, terms in enumerate(doc.terms):
+        n = len(qt & terms)
+        if n > best and i not in keep and not _holds(doc.text[doc.sents[i][0]:doc.sents[i][1]], answers):
+            best, row = n, i
+    return row
 
-    def __init__(self, corpus: Corpus, inputs: SpanInput, removed_share: float):
+
+def with_lede(doc: Doc, lede: int, pas: Passage) -> tuple[Passage, int]:
+    """`pas` with the article's sentence `lede` put before it; returns it and the shift of its offsets."""
+    a, b = doc.sents[lede]
+    head = doc.text[a:b] + " "
+    spans = ((0, b - a), *((s + len(head), e + len(head)) for s, e in pas.sentences))
+    return Passage(pas.title, head + pas.text, spans), len(head)
+
+
+class Builder:
+    """Groups for questions, one at a time. With `lede_share`, that share of the answerable groups'
+    answer passages open with a sentence of the article that restates the question without its answer
+    (`restating`), as a news story's lede does: the reader learns that sharing the question's words is
+    not answering it."""
+
+    def __init__(self, corpus: Corpus, inputs: SpanInput, removed_share: float, lede_share: float = 0.0):
         self.corpus, self.inputs, self.removed_share = corpus, inputs, removed_share
+        self.lede_share = lede_share
 
     def _negative_other(self, q: dict, rng: random.Random, room: int, answers) -> Passage | None:
         paras = self.corpus.others(q["question"], q["doc_id"], 5)
@@ -201,8 +225,19 @@ class Builder:
         if not inside:
             return None                              # the answer crosses sentences
         s0, e0, gold_sentence = rng.choice(inside)
-        a, b = window(doc, gold_sentence, room, rng.choice((0, 0, 1, 2, 3)))
-        pos, base = passage(doc, a, b)
+        before = rng.choice((0, 0, 1, 2, 3))
+        lede = None
+        if self.lede_share and rng.random() < self.lede_share:
+            lede = restating(doc, q["question"], answers, range(gold_sentence - 3, gold_sentence + 1))
+        if lede is not None and doc.ntok[lede] < room // 3:
+            a, b = window(doc, gold_sentence, room - doc.ntok[lede] - 1, before)
+            b = lede if a <= lede < b else b                  # it follows the answer: the passage stops before it
+            pos, base = passage(doc, a, b)
+            pos, shift = with_lede(doc, lede, pos)
+            base -= shift
+        else:
+            a, b = window(doc, gold_sentence, room, before)
+            pos, base = passage(doc, a, b)
         spans = [(s - base, e - base) for s, e, i in inside if a <= i < b]
         neg = (self._negative_same(q, rng, room, answers) if rng.random() < 0.5 else None) \
             or self._negative_other(q, rng, room, answers)
@@ -226,7 +261,7 @@ class Stream:
     in a seeded order per epoch; `take(cursor, n)` builds the groups at positions [cursor, cursor+n)."""
 
     def __init__(self, train: Path, v2: Path | None, inputs: SpanInput, limit: int | None, seed: int,
-                 removed_share: float = 0.1, held_share: int = 40):
+                 removed_share: float = 0.1, held_share: int = 40, lede_share: float = 0.0):
         self.seed = seed
         data = load(train)
         rng = random.Random(seed)
@@ -237,19 +272,20 @@ class Stream:
         qs = [q for q in data["questions"] if q["doc_id"] not in self.held_docs]
         qs = qs[:limit] if limit else qs
         self.items = [(q, "v1") for q in qs]
-        self.builders = {"v1": Builder(corpus, inputs, removed_share)}
+        self.builders = {"v1": Builder(corpus, inputs, removed_share, lede_share)}
         self.held = [q for q in data["questions"] if q["doc_id"] in self.held_docs]
         random.Random(seed + 1).shuffle(self.held)
         self.amounts = {"train_file": Path(train).name, "train_sha256_16": fingerprint(train),
                         "train_questions": len(qs), "held_out_articles": len(self.held_docs),
-                        "held_out_questions_available": len(self.held), "removed_share": removed_share}
+                        "held_out_questions_available": len(self.held), "removed_share": removed_share,
+                        "lede_share": lede_share}
         if v2 is not None and Path(v2).is_file():
             vdata = load(v2)
             titles = {d["id"]: d.get("title", d["id"]) for d in vdata["documents"]}
             vdocs = [d for d in vdata["documents"] if tune_part(titles[d["id"]]) == "train"]
             vqs = [q for q in vdata["questions"] if tune_part(titles[q["doc_id"]]) == "train"]
             vqs = vqs[:limit] if limit else vqs
-            self.builders["v2"] = Builder(Corpus(vdocs, inputs), inputs, 0.0)
+            self.builders["v2"] = Builder(Corpus(vdocs, inputs), inputs, 0.0, lede_share)
             self.items += [(q, "v2") for q in vqs]
             self.amounts.update(v2_file=Path(v2).name, v2_sha256_16=fingerprint(v2), v2_articles=len(vdocs),
                                 v2_unanswerable=sum(not q["answers"] for q in vqs),
