@@ -117,8 +117,8 @@ def test_training_groups_hold_what_they_claim(tmp_path):
     passage whose gold spans are the answer, and token targets that cover exactly those words."""
     from qa.answering.span_input import SpanInput
     from qa.retrieval.export import model_path
-    from qa.train.reader import batch_arrays
-    from qa.train.span_data import Stream
+    from qa.train.held import batch_arrays
+    from qa.train.stream import Stream
     data = tmp_path / "train.json"
     squad_from_seeds(data)
     inputs = SpanInput(model_path() / "tokenizer.json")
@@ -167,7 +167,7 @@ def test_lede_passages_open_with_a_sentence_that_restates_the_question(tmp_path)
     from qa.answering.span_input import SpanInput
     from qa.retrieval.export import model_path
     from qa.text import tokenize
-    from qa.train.span_data import Stream
+    from qa.train.stream import Stream
     data = tmp_path / "train.json"
     squad_from_seeds(data)
     inputs = SpanInput(model_path() / "tokenizer.json")
@@ -195,8 +195,8 @@ def test_weights_read_back_from_the_int8_model_answer_as_it_does(tmp_path):
     from qa.answering.span_input import SpanInput
     from qa.retrieval.export import model_path
     from qa.train.export import onnx_runner
-    from qa.train.reader import _torch_runner, batch_arrays
-    from qa.train.span_data import Stream
+    from qa.train.held import batch_arrays, torch_runner
+    from qa.train.stream import Stream
     from qa.train.span_model import build
     from qa.train.warm import load_into
     shipped = REPO / "models" / "reader"
@@ -207,7 +207,7 @@ def test_weights_read_back_from_the_int8_model_answer_as_it_does(tmp_path):
     inputs = SpanInput(model_path() / "tokenizer.json")
     groups, _ = Stream(data, None, inputs, None, seed=5, removed_share=0.0).take(0, 6)
     enc, _, _ = batch_arrays(inputs, groups)
-    ts, te = _torch_runner(model, "cpu")(enc.feed)
+    ts, te = torch_runner(model, "cpu")(enc.feed)
     os_, oe = onnx_runner(shipped / "reader.onnx")(enc.feed)
     ctx = enc.context.astype(bool)
     for t, o in ((ts, os_), (te, oe)):

@@ -32,12 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..answering.span_input import MAX_ANSWER, MAX_LEN, SpanInput, decode, token_targets
+from ..answering.span_input import MAX_ANSWER, MAX_LEN, SpanInput
 from ..config import PROJECT_ROOT, git_commit
-from ..measure.judge import span_em, span_f1
 from ..retrieval.runtime import cache_root
 from .export import export, onnx_runner, write_card
-from .span_data import PASSAGES, Group, Stream
+from .held import batch_arrays, held_metrics, torch_runner
+from .span_data import PASSAGES, Group
+from .stream import Stream
 
 log = logging.getLogger("qa")
 DEFAULT_OUT = PROJECT_ROOT / "models" / "reader"
@@ -68,73 +69,6 @@ def lr_scale(step: int, total: int) -> float:
     if step < warm:
         return (step + 1) / warm
     return max(0.0, (total - step) / max(1, total - warm))
-
-
-def batch_arrays(inputs: SpanInput, groups: list[Group]):
-    """(encoded batch, gold start mask, gold end mask) for every passage of the groups, in order."""
-    questions = [g.question for g in groups for _ in g.passages]
-    passages = [p for g in groups for p in g.passages]
-    enc = inputs.encode(questions, passages)
-    gs = np.zeros(enc.context.shape, dtype=bool)
-    ge = np.zeros(enc.context.shape, dtype=bool)
-    row = 0
-    for g in groups:
-        for spans in g.gold:
-            s, e = token_targets(enc, row, spans)
-            gs[row, s] = True
-            ge[row, e] = True
-            row += 1
-    return enc, gs, ge
-
-
-def held_metrics(run_model, inputs: SpanInput, groups: list[Group], batch: int = 16) -> dict:
-    """What the reader makes of held-out groups. `run_model(feed) -> (start, end)` numpy logits.
-    Answer groups: the best span over the group's passages lies in a sentence holding the gold
-    answer (sentence top-1), its exact match and F1 (SQuAD's), and how often the best span scores
-    below its passage's "no answer" (would abstain); removed groups: how often no answer wins."""
-    top1 = em = f1 = abstain_wrong = removed_right = 0
-    n_ans = n_removed = 0
-    for i in range(0, len(groups), batch):
-        chunk = groups[i:i + batch]
-        enc, gs, _ = batch_arrays(inputs, chunk)
-        start, end = run_model(enc.feed)
-        spans = decode(enc, start, end)
-        row = 0
-        for g in chunk:
-            rows = list(range(row, row + len(g.passages)))
-            row += len(g.passages)
-            best = max((s for r in rows for s in spans[r][:1]), key=lambda s: s.score, default=None)
-            if g.kind == "answer":
-                n_ans += 1
-                if best is None:
-                    abstain_wrong += 1
-                    continue
-                p = g.passages[rows.index(best.row)]
-                text = p.text[best.start:best.end]
-                sent = p.sentences[best.sentence]
-                top1 += any(sent[0] <= s and e <= sent[1] for s, e in g.gold[rows.index(best.row)])
-                em += span_em(text, g.answers)
-                f1 += span_f1(text, g.answers)
-                abstain_wrong += best.score < best.null
-            else:
-                n_removed += 1
-                removed_right += best is None or all(s.score < s.null for r in rows for s in spans[r][:1])
-    a, r = max(1, n_ans), max(1, n_removed)
-    return {"answer_groups": n_ans, "sentence_top1": round(top1 / a, 4), "span_em": round(em / a, 4),
-            "span_f1": round(f1 / a, 4), "answerable_no_answer_wins": round(abstain_wrong / a, 4),
-            "removed_groups": n_removed, "removed_no_answer_wins": round(removed_right / r, 4)}
-
-
-def _torch_runner(model, device):
-    import torch
-
-    def run(feed):
-        model.eval()
-        with torch.no_grad():
-            s, e = model(**{k: torch.from_numpy(v).to(device) for k, v in feed.items()})
-        model.train()
-        return s.float().cpu().numpy(), e.float().cpu().numpy()
-    return run
 
 
 def _save(path: Path, state: dict) -> None:
@@ -171,7 +105,7 @@ def train(model, inputs: SpanInput, stream: Stream, held: list[Group], state: di
     save.mark = start
 
     def evaluate(note: str):
-        m = held_metrics(_torch_runner(model, device), inputs, held)
+        m = held_metrics(torch_runner(model, device), inputs, held)
         state["curve"].append({"step": state["step"], "groups_seen": state["step"] * batch,
                                "minutes": round((state["seconds"] + time.monotonic() - save.mark) / 60, 1), **m})
         log.info("held-out at step %d (%s): %s", state["step"], note, json.dumps(m))
@@ -243,7 +177,7 @@ def _init_from(folder: Path, model, inputs: SpanInput, stream: Stream, held: lis
     for k, b in stream.builders.items():
         b.lede_share = shares[k]
     runs = [dict(r) for r in card["training"]["runs"]]
-    check = held_metrics(_torch_runner(model, device), inputs, held)
+    check = held_metrics(torch_runner(model, device), inputs, held)
     log.info("held-out, the weights read back: %s (the card's int8 model: %s)", json.dumps(check),
              json.dumps(card.get("held_out_int8")))
     log.info("initialised from %s (%s): %d steps done, %d questions read, data position %d", folder,
