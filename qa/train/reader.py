@@ -1,9 +1,10 @@
 """`qa train-reader`: train the span reader on SQuAD, resumably; export it to int8 ONNX with its card.
 
-The network and loss are `span_model.py`'s; the groups `span_data.py`'s. AdamW:
-encoder lr 6e-5 (weight decay 0.01), span head 1e-3; warm-up over the first 5%
-of the planned steps, then linear decay to zero at `steps`; gradient clip 1.0;
-fp32; the word embeddings frozen. The schedule follows steps, not the clock,
+The network and loss are `span_model.py`'s; the groups `span_data.py`'s, read in
+order by `stream.py`; the held-out figures `held.py`'s. AdamW: encoder lr 6e-5
+(weight decay 0.01), span head 1e-3; warm-up over the first 5% of the planned
+steps, then linear decay to zero at `steps`; gradient clip 1.0; fp32; the word
+embeddings frozen. The schedule follows steps, not the clock,
 so a run stopped by its time budget (`--minutes`) goes on where it stopped
 with `--resume` in a later session. A resumed run with a larger `--steps`
 stretches the decay from where it is.
