@@ -15,7 +15,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..config import git_commit
 from ..retrieval.runtime import session, sha256_file
 
 
