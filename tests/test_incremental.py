@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from conftest import SEEDS
 from qa.config import DEFAULT
+from qa.ingest import known
 from qa.pipeline import Pipeline
 from qa.store import stale_reason
 from test_formats import MOSCOW
@@ -117,3 +118,33 @@ def test_an_edit_that_keeps_the_size_is_seen(live):
     path.write_text(text, encoding="utf-8")
     os.utime(path, ns=(old + 3_000_000_000, old + 3_000_000_000))
     assert "changed: 003_" in stale_reason(live.seeds_dir, live.index_dir, live.settings)
+
+
+STORY = ("Officials in Islamabad said on Monday that the pipeline talks with Moscow would resume next month, "
+         "after a pause of several weeks.\n\n{head}\n\nThe two sides have not agreed on who will pay for the "
+         "survey of the route, a spokesman for the ministry said.\n\nA second round is planned for the spring, "
+         "he said, though no date has been fixed.\n")
+
+
+def test_a_process_that_opened_the_index_cleans_as_a_full_build(live, tmp_path):
+    """A process that opened the index from disk knows each stored text's line keys and duplicate
+    bands from the index, not from having cleaned it: adding a story that repeats a line of a stored
+    one still takes that line out of both, as a full build does."""
+    head = "Talks on the gas route stalled again"
+    (live.seeds_dir / "talks-a.txt").write_text(STORY.format(head=head), encoding="utf-8")
+    live.refresh()
+    assert {"lines.npy", "bands.npy"} <= set(live.index.manifest["files"])
+    before = live.index.articles["talks-a"]
+    assert head in "\n".join(before.text[s:e] for s, e in before.body)
+    known.remember({}, live.settings)                  # what a fresh process remembers: nothing
+    fresh = Pipeline(live.seeds_dir, live.index_dir, settings=live.settings)
+    assert fresh.index.cleaning is not None
+    other = STORY.format(head=head).replace("Monday", "Tuesday").replace("next month", "in June")
+    (live.seeds_dir / "talks-b.txt").write_text("Separately, " + other, encoding="utf-8")
+    ix = fresh.refresh()
+    after = ix.articles["talks-a"]
+    assert head not in "\n".join(after.text[s:e] for s, e in after.body)
+    full = Pipeline(live.seeds_dir, tmp_path / "full-clean", settings=live.settings)
+    assert {d: (a.body, a.duplicate_of, a.title) for d, a in ix.articles.items()} == \
+           {d: (a.body, a.duplicate_of, a.title) for d, a in full.index.articles.items()}
+    same_as_a_full_build(fresh, tmp_path, "clean")

@@ -42,7 +42,7 @@ def test_manifest_describes_the_index(pipeline, index):
     assert sorted(m["sources"]) == sorted(p.name for p in SEEDS.glob("*.txt"))
     assert m["counts"]["chunks"] == len(index.chunks) and m["counts"]["indexed_articles"] == 4
     gen = pipeline.index_dir / m["generation"]
-    assert set(persist.INDEX_FILES) == set(m["files"])
+    assert set(persist.INDEX_FILES + persist.OPTIONAL_FILES) == set(m["files"])   # a fresh build writes all
     for name in m["files"]:
         assert (gen / name).exists()
     assert not any(p.suffix in (".pkl", ".pickle") for p in gen.iterdir())

@@ -23,6 +23,7 @@ A paragraph is never dropped for being short, bulleted, or for a word such as "f
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -77,13 +78,22 @@ def lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def line_table(text: str) -> list[tuple[int, int, str, str]]:
+def line_table(text: str) -> list[tuple[int, int, int, str]]:
     """(start, end, key, class) of every non-empty line: each line's words and form looked at once."""
     out = []
     for s, e in lines(text):
         w = words(text[s:e])
-        out.append((s, e, " ".join(w), classify(text[s:e], len(w))))
+        out.append((s, e, key_of(w), classify(text[s:e], len(w))))
     return out
+
+
+def key_of(line_words: list[str]) -> int:
+    """A line reduced to its words, to notice the same line repeated: a 56-bit hash of them, or 0
+    for a line of fewer than 3 words (never counted as repeated). A number, not the words, so that
+    the keys of every story can be kept with the index (`ingest/known.py`) in 8 bytes a line."""
+    if len(line_words) < 3:
+        return 0
+    return int.from_bytes(hashlib.blake2b(" ".join(line_words).encode("utf-8"), digest_size=7).digest(), "little")
 
 
 def widget(line: str) -> tuple[str, bool] | None:
@@ -108,15 +118,10 @@ def classify(line: str, n: int | None = None) -> str:
     return "N"
 
 
-def line_key(line: str) -> str:
-    """A line reduced to its words, to notice the same line repeated."""
-    return " ".join(words(line))
-
-
-def repeated_within(text: str, table: list | None = None) -> set[str]:
-    """Keys of the lines that occur more than once in `text` (`table`: its `line_table`)."""
+def repeated_within(text: str, table: list | None = None) -> set[int]:
+    """Keys of the lines of 3+ words that occur more than once in `text` (`table`: its `line_table`)."""
     keys = Counter(k for _, _, k, _ in (line_table(text) if table is None else table))
-    return {k for k, n in keys.items() if n > 1}
+    return {k for k, n in keys.items() if n > 1 and k}
 
 
 def _cosine(a: Counter, b: Counter) -> float:
@@ -138,7 +143,7 @@ def _shape(line: str) -> str:
     return "".join("0" if t.isdigit() else "A" if t[:1].isupper() else "a" for t in re.findall(r"\w+", line))[:12]
 
 
-def decide(text: str, within: set[str], across: set[str], table: list | None = None
+def decide(text: str, within: set[int], across: set[int], table: list | None = None
            ) -> list[tuple[int, int, str, str | None]]:
     """(start, end, class, reason) for every line: reason None when the line is body, else why not.
     `within`: keys repeated inside the text; `across`: keys repeated across the folder's stories."""
@@ -147,9 +152,9 @@ def decide(text: str, within: set[str], across: set[str], table: list | None = N
         line, why = text[s:e], None
         if c == "B":
             why = "widget: " + widget(line)[0]
-        elif key in across and key.count(" ") >= 2:
+        elif key and key in across:                    # key 0: a line of fewer than 3 words
             why = "repeated: the line recurs in other stories of the folder"
-        elif key in within and key.count(" ") >= 2 and (c != "P" or key in seen):
+        elif key and key in within and (c != "P" or key in seen):
             why = "repeated: the line recurs in this article" if c != "P" else "repeated: a copy of a sentence above"
         seen.add(key)
         rows.append([s, e, c, why])
@@ -195,7 +200,7 @@ def decide(text: str, within: set[str], across: set[str], table: list | None = N
     return [tuple(r) for r in rows]
 
 
-def body_spans(text: str, within: set[str], table: list | None = None, across: set[str] = frozenset()
+def body_spans(text: str, within: set[int], table: list | None = None, across: set[int] = frozenset()
                ) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
     """Body paragraph spans and all classified lines (start, end, class); `table` is the
     text's `line_table` when already made."""

@@ -37,10 +37,19 @@ def signature(shingle_set) -> np.ndarray:
     return ((_A * x + _B) % _PRIME).min(axis=1)
 
 
-def fingerprint(body: str, n: int) -> tuple[np.ndarray, bytes]:
-    """What grouping needs of one article: its shingles (sorted, unique) and its min-hash signature."""
+def fingerprint(body: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """What grouping needs of one article: its shingles (sorted, unique) and its bands."""
     s = shingles(body, n)
-    return np.fromiter(sorted(s), dtype=np.uint32, count=len(s)), signature(s).tobytes()
+    return np.fromiter(sorted(s), dtype=np.uint32, count=len(s)), bands(signature(s))
+
+
+def bands(sig: np.ndarray) -> np.ndarray:
+    """The signature's 16 bands of 4 min-hashes, each as a 32-bit hash (uint32 [16]): two articles
+    that share a band share its hash (a collision only adds a candidate, which the exact Jaccard
+    then checks). 64 bytes an article, kept with the index (`known.py`)."""
+    raw = sig.astype("<u8").tobytes()
+    width = len(raw) // _BANDS
+    return np.array([zlib.crc32(raw[b * width:(b + 1) * width]) for b in range(_BANDS)], dtype=np.uint32)
 
 
 def duplicate_groups(bodies: dict[str, str], settings: Settings = DEFAULT) -> dict[str, str]:
@@ -48,13 +57,20 @@ def duplicate_groups(bodies: dict[str, str], settings: Settings = DEFAULT) -> di
     return groups_of({d: fingerprint(t, settings.shingle_words) for d, t in bodies.items()}, settings)
 
 
-def groups_of(prints: dict[str, tuple[np.ndarray, bytes]], settings: Settings = DEFAULT) -> dict[str, str]:
-    """`duplicate_groups` from each article's `fingerprint`."""
-    width = len(prints[next(iter(prints))][1]) // _BANDS if prints else 0
-    buckets: dict[tuple[int, bytes], list[str]] = {}
-    for d, (_, sig) in prints.items():
-        for b in range(_BANDS):
-            buckets.setdefault((b, sig[b * width:(b + 1) * width]), []).append(d)
+def groups_of(prints: dict[str, tuple], settings: Settings = DEFAULT) -> dict[str, str]:
+    """`duplicate_groups` from each article's `fingerprint`; its shingles may be a function that
+    gives them, called only for an article that shares a band with another."""
+    buckets: dict[tuple[int, int], list[str]] = {}
+    for d, (_, bs) in prints.items():
+        for b, h in enumerate(bs.tolist()):
+            buckets.setdefault((b, h), []).append(d)
+    made: dict[str, np.ndarray] = {}
+
+    def shingles_of(d: str) -> np.ndarray:
+        if d not in made:
+            got = prints[d][0]
+            made[d] = got() if callable(got) else got
+        return made[d]
     parent = {d: d for d in prints}
 
     def find(d):
@@ -70,7 +86,7 @@ def groups_of(prints: dict[str, tuple[np.ndarray, bytes]], settings: Settings = 
                 if pair in checked:
                     continue
                 checked.add(pair)
-                s, o = prints[pair[0]][0], prints[pair[1]][0]
+                s, o = shingles_of(pair[0]), shingles_of(pair[1])
                 common = np.intersect1d(s, o, assume_unique=True).size
                 if common / max(1, s.size + o.size - common) >= settings.duplicate_jaccard:
                     a, b = sorted((find(pair[0]), find(pair[1])))

@@ -20,13 +20,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ..config import DEFAULT, Settings
 from ..errors import EmptyCorpusError
 from ..types import Article
-from .boilerplate import body_spans, decide, line_table, repeated_within, title_of
-from .duplicates import fingerprint, groups_of
+from .known import Facts, on_its_own, remember, stored as stored_facts
+from .boilerplate import body_spans, decide, title_of
+from .duplicates import groups_of
 from .dates import dateline
 from .formats import Source, read_sources
 
@@ -65,22 +69,25 @@ def file_key(folder: Path, path: Path) -> str:
 
 
 def read_folder(folder: Path, settings: Settings = DEFAULT,
-                known: dict[str, tuple[list[Source], list[str]]] | None = None) -> tuple[list[Article], list[str]]:
+                known: dict[str, tuple[list[Source], list[str]]] | None = None,
+                before: Before | None = None) -> tuple[list[Article], list[str]]:
     """Read, clean and de-duplicate every article in `folder`.
 
     Returns the articles (sorted by doc_id) and one warning per skipped file or record.
     `known` maps a file name to its articles and warnings when they are already known (the
-    file is unchanged since the last build), so it is not read again.
+    file is unchanged since the last build), so it is not read again; `before` (the previous
+    index's cleaning) spares cleaning the texts it knows again (`clean_all`).
     Raises EmptyCorpusError when nothing readable is left.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise EmptyCorpusError(f"articles folder {folder} does not exist: create it and put articles in it "
                                "(.txt, .md, .html, .jsonl or .csv)")
-    sources, skipped, seen = [], [], set()
+    sources, skipped, seen, unchanged = [], [], set(), set()
     for path in article_files(folder, settings):
-        found, warnings = (known or {}).get(file_key(folder, path)) or read_sources(
-            path, settings.max_file_bytes, settings.max_export_records)
+        was = (known or {}).get(file_key(folder, path))
+        found, warnings = was or read_sources(path, settings.max_file_bytes, settings.max_export_records)
+        unchanged.update(s.doc_id for s in found if was)
         warnings = list(warnings)
         for s in found:
             if s.doc_id in seen:
@@ -99,7 +106,7 @@ def read_folder(folder: Path, settings: Settings = DEFAULT,
     if not sources:
         raise EmptyCorpusError(f"no readable article in {folder}: add UTF-8 articles "
                                "(.txt, .md, .html, .jsonl or .csv)")
-    return clean_all(sources, settings), skipped
+    return clean_all(sources, settings, before, unchanged), skipped
 
 
 def article_cut(text: str, limit: int) -> int:
@@ -124,46 +131,43 @@ def _dateline_by_body(text: str, body) -> str | None:
     return dateline("\n".join(above) + "\n" + text[start:start + 300])
 
 
-# What cleaning works out from one text alone (its line table, its repeated lines, the
-# fingerprint of its first-pass body), by the text's sha256 and the shingle length: kept for
-# the texts of the last folder cleaned, so that re-cleaning a folder after one article was
-# added or changed does that work for that article only.
-_BY_TEXT: dict[tuple[str, int], tuple] = {}
+@dataclass
+class Before:
+    """The previous index's cleaning: its articles (in its order) and their line keys and bands
+    (`known.arrays`), so that a rebuild works out again only what a change touches."""
+    articles: list[Article]
+    keys: np.ndarray
+    bands: np.ndarray
 
 
-def _on_its_own(text: str, sha: str, settings: Settings) -> tuple:
-    key = (sha, settings.shingle_words, settings.max_article_chars)
-    got = _BY_TEXT.get(key)
-    if got is None:
-        text = text[:article_cut(text, settings.max_article_chars)]     # the rest is not indexed
-        table = line_table(text)
-        within = repeated_within(text, table)
-        body, _ = body_spans(text, within, table)
-        got = (table, within, fingerprint("\n".join(text[s:e] for s, e in body), settings.shingle_words))
-    return got
+def _across(tables: dict[str, list], group: dict[str, str], settings: Settings) -> set[int]:
+    """Keys of lines repeated across stories that are not duplicates of each other (a prose line
+    only when `settings.prose_across` stories repeat it)."""
+    seen: dict[int, set[str]] = {}
+    prose: set[int] = set()
+    for d, table in tables.items():
+        g = group[d]
+        for _, _, k, c in table:
+            if k:
+                seen.setdefault(k, set()).add(g)
+                if c == "P":
+                    prose.add(k)
+    return {k for k, groups in seen.items() if len(groups) >= (settings.prose_across if k in prose else 2)}
 
 
-def _context(sources: list[Source], settings: Settings) -> tuple:
+def _context(sources: list[Source], settings: Settings, stored: dict[str, Facts] | None = None) -> tuple:
     """(sha256s, line tables, keys repeated within each text, duplicate groups, keys repeated across
     stories) of a folder's texts: lines repeated inside an article, or across articles that are not
-    duplicates of each other, count as boilerplate (a prose line only when `settings.prose_across`
-    stories repeat it)."""
-    global _BY_TEXT
+    duplicates of each other, count as boilerplate. `stored`: facts of texts by sha256, known already."""
+    stored = stored or {}
     shas = {src.doc_id: sha256_text(src.text) for src in sources}
-    alone = {src.doc_id: _on_its_own(src.text, shas[src.doc_id], settings) for src in sources}
-    _BY_TEXT = {(shas[d], settings.shingle_words, settings.max_article_chars): v for d, v in alone.items()}
-    tables = {d: v[0] for d, v in alone.items()}
-    within = {d: v[1] for d, v in alone.items()}
-    dups = groups_of({d: v[2] for d, v in alone.items()}, settings)
-    group = {d: dups.get(d, d) for d in alone}
-    seen: dict[str, set[str]] = {}
-    prose: set[str] = set()
-    for src in sources:
-        for _, _, k, c in tables[src.doc_id]:
-            seen.setdefault(k, set()).add(group[src.doc_id])
-            if c == "P":
-                prose.add(k)
-    across = {k for k, groups in seen.items() if len(groups) >= (settings.prose_across if k in prose else 2)}
+    alone = {src.doc_id: stored.get(shas[src.doc_id]) or on_its_own(
+        src.text[:article_cut(src.text, settings.max_article_chars)], shas[src.doc_id], settings) for src in sources}
+    remember({shas[d]: f for d, f in alone.items()}, settings)
+    tables = {d: f.table for d, f in alone.items()}
+    within = {d: f.within for d, f in alone.items()}
+    dups = groups_of({d: (f.shingles, f.bands) for d, f in alone.items()}, settings)
+    across = _across(tables, {d: dups.get(d, d) for d in alone}, settings)
     return shas, tables, within, dups, across
 
 
@@ -189,17 +193,36 @@ def explain(path: Path, settings: Settings = DEFAULT) -> tuple[list[tuple[Articl
             for d in sorted(mine)], warnings
 
 
-def clean_all(sources: list[Source], settings: Settings = DEFAULT) -> list[Article]:
-    """Clean each text (`_context` says which repeated lines are boilerplate) and date it."""
-    return _clean(sources, _context(sources, settings))
+def clean_all(sources: list[Source], settings: Settings = DEFAULT, before: Before | None = None,
+              unchanged: set[str] = frozenset()) -> list[Article]:
+    """Clean each text (`_context` says which repeated lines are boilerplate) and date it. With
+    `before`, a text cleaned before is not looked at on its own again, and the article of an
+    unchanged file (`unchanged`: doc_ids) is taken as it was when the lines of it that other stories
+    repeat, and its duplicate group, are as they were."""
+    cut = lambda t: t[:article_cut(t, settings.max_article_chars)]     # noqa: E731
+    stored = stored_facts([(a.sha256, a.text) for a in before.articles], before.keys, before.bands, settings,
+                          cut) if before is not None else {}
+    context = _context(sources, settings, stored)
+    reuse: dict[str, tuple[Article, set[int]]] = {}
+    if stored:
+        tables = {a.doc_id: stored[a.sha256].table for a in before.articles}
+        was = _across(tables, {a.doc_id: a.duplicate_of or a.doc_id for a in before.articles}, settings)
+        reuse = {a.doc_id: (a, {k for _, _, k, _ in tables[a.doc_id] if k in was})
+                 for a in before.articles if a.doc_id in unchanged}
+    return _clean(sources, context, reuse)
 
 
-def _clean(sources: list[Source], context: tuple) -> list[Article]:
+def _clean(sources: list[Source], context: tuple, reuse: dict | None = None) -> list[Article]:
     shas, tables, within, dups, across = context
     articles = []
     for src in sources:
         text = src.text
         theirs = {key for _, _, key, _ in tables[src.doc_id] if key in across}
+        old = (reuse or {}).get(src.doc_id)
+        if old is not None and old[0].sha256 == shas[src.doc_id] and old[0].duplicate_of == dups.get(src.doc_id) \
+                and old[1] == theirs:
+            articles.append(old[0])
+            continue
         body, classes = body_spans(text, within[src.doc_id], tables[src.doc_id], theirs)
         date, evidence = src.date, src.date_evidence
         if date is None and src.extractor == "text" and (date := _dateline_by_body(text, body)):

@@ -33,6 +33,7 @@ class Index:
         self.manifest = manifest
         self.seeds_dir = Path(seeds_dir)
         self.text_keys: list[str] | None = None  # sha256 of each sentence's text, when known
+        self.cleaning: tuple | None = None        # the articles' line keys and bands (`ingest/known.py`), when stored
         self.write_error: str | None = None     # set when a rebuild could not be written and this one serves
         self.backend: Backend = EMBEDDED        # where passages are searched (`backend.py`)
         self.masks: dict = {}                   # filter -> chunk mask, the last few (`filters.chunk_mask`)

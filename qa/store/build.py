@@ -19,6 +19,7 @@ import numpy as np
 from ..config import DEFAULT, FORMAT_VERSION, Settings
 from ..errors import IndexCorruptError, IndexWriteError
 from ..ingest.align import Aligner
+from ..ingest.known import arrays as cleaning_arrays
 from ..ingest.read import read_folder
 from ..retrieval import encoder
 from ..retrieval.dense import DenseIndex, pooled
@@ -73,7 +74,8 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         hashes, stats = source_state(seeds_dir, settings, previous.manifest if previous is not None else None)
     else:
         hashes, stats, looked_ns = state
-    articles, skipped = read_folder(seeds_dir, settings, old.sources(hashes, seeds_dir))
+    articles, skipped = read_folder(seeds_dir, settings, old.sources(hashes, seeds_dir), old.cleaning())
+    cleaning = cleaning_arrays([a.sha256 for a in articles], settings)      # before the memory of it is replaced
     canon = [a for a in articles if a.duplicate_of is None]
     copies: dict[str, list] = {}
     for d in articles:
@@ -128,7 +130,7 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "reader": _reader_record(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    persist(index_dir, manifest, articles, table, bm25, dindex, sentences, codes, windows, seeds_dir)
+    persist(index_dir, manifest, articles, table, bm25, dindex, sentences, codes, windows, seeds_dir, cleaning)
     index = load(seeds_dir, index_dir, settings)     # what a fresh process would serve: the files, mapped
     index.manifest["timings_s"] = {"read_clean_chunk": t_prepared - t0, "encode": t_encoded - t_prepared,
                                    "index_and_persist": time.perf_counter() - t_encoded}

@@ -18,6 +18,7 @@ from ..retrieval.lexical import BM25
 from ..retrieval.tables import Chunks, Codes, Sentences
 from ..types import Article, Location
 from .files import check_file, read_checked
+from .persist import OPTIONAL_FILES
 
 
 def _split(data: bytes) -> list[str]:
@@ -51,6 +52,7 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
         codes = Codes(mapped("vectors.npy"), mapped("scales.npy"))
         windows = Codes(mapped("windows.npy"), mapped("window-scales.npy"))
         counts, dim = m["counts"], m["model"]["dim"]
+        cleaning = tuple(mapped(n) for n in OPTIONAL_FILES) if all(n in m["files"] for n in OPTIONAL_FILES) else None
     except IndexCorruptError:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError, IndexError) as e:
@@ -62,6 +64,7 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
                                 f"and the BM25 postings differ)")
     index = Index(articles, chunks, bm25, dindex, sentences, codes, settings, m, seeds_dir)
     index.window_vectors = windows
+    index.cleaning = cleaning
     return index
 
 

@@ -11,6 +11,9 @@ Layout of an index folder (format 3: compact tables, int8 vectors; `retrieval/ta
     gen-<id>/vectors.npy     sentence embeddings, int8 [n, dim]; scales.npy their float32 scale
     gen-<id>/windows.npy     window embeddings, int8 [n, dim]; window-scales.npy their scale
     gen-<id>/dense.faiss     faiss index of the windows' vectors (8-bit scalar quantizer)
+    gen-<id>/lines.npy       uint64: every article's line keys and classes (`ingest/known.py`); and
+    gen-<id>/bands.npy       uint32 [articles, 16]: its duplicate bands (both optional: a rebuild
+                             without them cleans every text again, with them only what changed)
 A build writes a new generation folder, then swaps `manifest.json` with an atomic
 rename, so a reader sees the old index or the new one, never half of one; every file
 is written all or nothing and checked against its sha256 before it is parsed or mapped
@@ -43,6 +46,7 @@ from .files import check_file, fsync_dir, sha256_bytes, write_file, writer_lock
 log = logging.getLogger("qa")
 INDEX_FILES = ("articles.jsonl.gz", "sentences.npy", "chunks.npy", "also_in.jsonl", "bm25.json", "bm25.npy",
                "vectors.npy", "scales.npy", "windows.npy", "window-scales.npy", "dense.faiss")
+OPTIONAL_FILES = ("lines.npy", "bands.npy")       # checked like the others when the manifest lists them
 
 
 def source_hashes(seeds_dir: Path, settings: Settings, manifest: dict | None = None) -> dict[str, str]:
@@ -98,12 +102,15 @@ def _article_record(a: Article, folder: Path) -> dict:
     return d
 
 
-def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, codes, windows, folder) -> None:
+def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, codes, windows, folder,
+            cleaning: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Write a new generation folder (each file all or nothing, `files.py`), then swap the
     manifest to it. The generation before stays on disk, so a process that read the old manifest
     a moment ago still finds its files; older ones, and what an interrupted build left, go.
     `chunks` and `sentences` are the tables of `retrieval/tables.py`, `codes` and `windows` the
-    int8 vectors of the sentences and the windows."""
+    int8 vectors of the sentences and the windows; `cleaning` the articles' line keys and bands
+    (`ingest/known.py`), written when known (`OPTIONAL_FILES`: a rebuild without them cleans every
+    text again)."""
     index_dir = Path(index_dir)
     with writer_lock(index_dir):
         before = (_read_manifest(index_dir) or {}).get("generation")
@@ -126,6 +133,8 @@ def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, code
             "window-scales.npy": lambda: _npy(windows.scale),
             "dense.faiss": dindex.to_bytes,
         }
+        if cleaning is not None:
+            blobs.update(zip(OPTIONAL_FILES, (lambda: _npy(cleaning[0]), lambda: _npy(cleaning[1]))))
         try:
             files = {}
             for name, make in blobs.items():
@@ -244,7 +253,7 @@ def source_changes(old: dict[str, str], now: dict[str, str]) -> str | None:
 
 def check_files(index_dir: Path, m: dict) -> None:
     """IndexCorruptError unless every file of the manifest's generation has its size and sha256."""
-    for name in INDEX_FILES:
+    for name in INDEX_FILES + tuple(n for n in OPTIONAL_FILES if n in m["files"]):
         check_file(Path(index_dir) / m["generation"] / name, m["files"].get(name))
 
 

@@ -3,6 +3,9 @@ removing one article costs about that article.
 
 - sources: a file whose bytes hash as before is not read again (a web page is not
   extracted again); its articles come back from the stored texts and metadata;
+- cleaning: a text cleaned before is not looked at on its own again (its line keys and
+  duplicate bands are stored), and an unchanged article keeps its cleaned body unless the
+  lines of it that other stories repeat, or its duplicate group, changed;
 - chunks: an article whose text and cleaned body are as before keeps its sentences and
   windows (no sentence splitting); only their ids are renumbered;
 - BM25: a window seen before keeps its postings; only new windows are tokenized (the
@@ -21,7 +24,7 @@ import numpy as np
 
 from ..config import Settings
 from ..ingest.formats import Source
-from ..ingest.read import file_key, sha256_text
+from ..ingest.read import Before, file_key, sha256_text
 from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
 from ..text import tokenize
@@ -56,6 +59,12 @@ class Previous:
             if name:
                 out[name][1].append(line)
         return out
+
+    def cleaning(self) -> Before | None:
+        """What cleaning worked out for the previous index's articles, when it stored that."""
+        if self.index is None or self.index.cleaning is None:
+            return None
+        return Before(list(self.index.articles.values()), *self.index.cleaning)
 
     def chunks(self, article, first_id: int) -> list[Chunk] | None:
         """The article's windows from before, renumbered from `first_id`, or None when it changed."""
