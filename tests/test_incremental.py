@@ -40,6 +40,9 @@ def same_as_a_full_build(p: Pipeline, tmp_path, name: str) -> None:
     if p.settings.encoder == "onnx":
         assert places(p) == places(full)
         assert np.allclose(p.index.dense.vectors(), full.index.dense.vectors(), atol=1e-5)
+        for mine, theirs in ((p.index.sentence_vectors, full.index.sentence_vectors),
+                             (p.index.window_vectors, full.index.window_vectors)):
+            assert np.array_equal(np.asarray(mine.codes), np.asarray(theirs.codes))   # carried rows = encoded
     else:
         assert [x[0][0] for x in places(p)] == [x[0][0] for x in places(full)]
         cos = np.sum(p.index.dense.vectors() * full.index.dense.vectors(), axis=1)

@@ -11,26 +11,24 @@ import json
 import logging
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..config import DEFAULT, FORMAT_VERSION, Settings
 from ..errors import IndexCorruptError, IndexWriteError
-from ..ingest.align import Aligner
 from ..ingest.known import arrays as cleaning_arrays
 from ..ingest.read import read_folder
 from ..retrieval import encoder
 from ..retrieval.dense import DenseIndex, pooled
 from ..retrieval.index import Index
-from ..retrieval.tables import Chunks, Codes, Sentences
-from ..types import Chunk
+from ..retrieval.tables import Chunks, Codes
 from .distributed import InProcess
 from . import model
 from .files import writer_lock
 from .loading import load
 from .persist import persist, source_state, staleness, update_manifest
+from . import carry
 from .reuse import Previous
 
 log = logging.getLogger("qa")
@@ -82,36 +80,37 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         if d.duplicate_of is not None:
             copies.setdefault(d.duplicate_of, []).append(d)
     engine = engine or InProcess(settings, progress)
-    known = {a.doc_id: old.chunks(a, 0) for a in canon}
-    fresh = [a for a in canon if known[a.doc_id] is None]   # only these are split into sentences
-    known.update(zip((a.doc_id for a in fresh), engine.chunk(fresh)))
-    chunks: list[Chunk] = []
-    for a in canon:
-        dups = copies.get(a.doc_id, [])
-        aligner = Aligner(a, dups) if dups else None
-        for c in known[a.doc_id]:
-            chunks.append(replace(c, chunk_id=len(chunks), also_in=aligner.locate(c.start, c.end) if aligner else ()))
-    kept = len(canon) - len(fresh)
-    bm25 = old.bm25(chunks, settings)
-    doc_ids = [a.doc_id for a in articles]
-    sentences = Sentences.from_spans(sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences}), doc_ids)
+    lay = carry.layout(canon, articles, old, engine, copies)
     texts = {a.doc_id: a.text for a in articles}
+    sentences = lay.sentences
+    table = Chunks(sentences, lay.runs, texts, lay.also_in)
+    bm25 = old.bm25(table, lay.window_from, settings)
     t_prepared = time.perf_counter()
     if progress:
-        log.info("embedding the %d sentences of %d articles (%d windows)", len(sentences), len(canon), len(chunks))
-    # every sentence and window is encoded once (texts encoded before are not encoded again) and
-    # stored as int8, or a window's vector is pooled from its sentences' (settings.window_vectors);
-    # faiss indexes the stored windows, so a rebuild gives what a fresh build gives
-    sent_texts = [texts[d][s:e] for d, s, e in sentences]
+        log.info("embedding the %d sentences of %d articles (%d windows)", len(sentences), len(canon), len(table))
+    # every sentence and window is encoded once: an unchanged article's vectors are carried over
+    # as stored, a new text is looked up by its sha256 among the texts encoded before and encoded
+    # when it was not; stored as int8, or a window's vector is pooled from its sentences'
+    # (settings.window_vectors); faiss indexes the stored windows, so a rebuild gives what a
+    # fresh build gives
     dim = encoder.dimension(settings)
-    codes = _encoded(old, sent_texts, engine, dim, "sentences")
-    table = Chunks.from_records(chunks, sentences, texts)
+    prev = old.index
+    rows = sentences.rows
+
+    def sentence_texts(ids) -> list[str]:
+        return [texts[sentences.doc_ids[int(rows[i, 0])]][int(rows[i, 1]):int(rows[i, 2])] for i in ids]
+    codes, carried = carry.vectors(prev.sentence_vectors if prev is not None else None, lay.sentence_from,
+                                   sentence_texts, lambda t: _encoded(old, t, engine, dim, "sentences"), dim)
+    old.reused += carried
+    text_keys = _text_keys(prev, lay.sentence_from, old.keys)
     if settings.window_vectors == "pooled":      # from the stored int8 sentence vectors: a rebuild gives
-        lengths = np.fromiter(map(len, sent_texts), dtype=np.float32, count=len(sent_texts))   # a fresh build's
+        lengths = (rows[:, 2] - rows[:, 1]).astype(np.float32)                                 # a fresh build's
         windows = Codes.of(pooled(codes, [range(f, f + n) for f, n in table.runs.tolist()], lengths))
     else:
-        windows = _encoded(old, [c.text for c in chunks], engine, dim, "windows")
-    del sent_texts
+        windows, carried = carry.vectors(prev.window_vectors if prev is not None else None, lay.window_from,
+                                         lambda ids: [carry.window_text(table, int(i)) for i in ids],
+                                         lambda t: _encoded(old, t, engine, dim, "windows"), dim)
+        old.reused += carried
     t_encoded = time.perf_counter()
     dindex = DenseIndex(dim).fill(len(windows), lambda ids: windows[ids])
     manifest = {
@@ -123,9 +122,9 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "source_stats": stats,
         "source_stats_at_ns": looked_ns,
         "skipped": skipped,
-        "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(chunks),
+        "counts": {"articles": len(articles), "indexed_articles": len(canon), "chunks": len(table),
                    "sentences": len(sentences)},
-        "incremental": {"from_previous": old.index is not None, "articles_rechunked": len(canon) - kept,
+        "incremental": {"from_previous": old.index is not None, "articles_rechunked": lay.rechunked,
                         "texts_encoded": old.encoded, "texts_reused": old.reused},
         "reader": _reader_record(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -134,8 +133,19 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
     index = load(seeds_dir, index_dir, settings)     # what a fresh process would serve: the files, mapped
     index.manifest["timings_s"] = {"read_clean_chunk": t_prepared - t0, "encode": t_encoded - t_prepared,
                                    "index_and_persist": time.perf_counter() - t_encoded}
-    index.text_keys = old.keys                  # the next rebuild in this process need not hash them again
+    index.text_keys = text_keys                 # the next rebuild in this process need not hash them again
     return index
+
+
+def _text_keys(prev: Index | None, came_from: np.ndarray, new_keys: list[str] | None) -> list[str] | None:
+    """The sha256 of every sentence's text, when the previous index's and the new texts' are known."""
+    if prev is None:
+        return new_keys if new_keys is not None and len(new_keys) == len(came_from) else None
+    have = prev.text_keys
+    fresh = iter(new_keys or ())
+    if have is None or len(have) != len(prev.sentence_vectors) or len(new_keys or ()) != int((came_from < 0).sum()):
+        return None
+    return [have[i] if i >= 0 else next(fresh) for i in came_from.tolist()]
 
 
 def _encoded(old: Previous, texts: list[str], engine, dim: int, kind: str) -> Codes:

@@ -6,8 +6,8 @@ removing one article costs about that article.
 - cleaning: a text cleaned before is not looked at on its own again (its line keys and
   duplicate bands are stored), and an unchanged article keeps its cleaned body unless the
   lines of it that other stories repeat, or its duplicate group, changed;
-- chunks: an article whose text and cleaned body are as before keeps its sentences and
-  windows (no sentence splitting); only their ids are renumbered;
+- windows: an article whose text and cleaned body are as before keeps its sentences and
+  windows (no sentence splitting), carried over as rows of the stored tables (`carry.py`);
 - BM25: a window seen before keeps its postings; only new windows are tokenized (the
   statistics are recomputed);
 - vectors: every sentence (and window, when windows are encoded) is looked up by the sha256 of
@@ -17,7 +17,6 @@ Only a generation built with the same format and index settings is used; anythin
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +26,8 @@ from ..ingest.formats import Source
 from ..ingest.read import Before, file_key, sha256_text
 from ..retrieval.index import Index
 from ..retrieval.lexical import BM25
+from ..retrieval.tables import Chunks
 from ..text import tokenize
-from ..types import Chunk
 from . import model
 
 
@@ -66,46 +65,34 @@ class Previous:
             return None
         return Before(list(self.index.articles.values()), *self.index.cleaning)
 
-    def chunks(self, article, first_id: int) -> list[Chunk] | None:
-        """The article's windows from before, renumbered from `first_id`, or None when it changed."""
+    def windows(self, article) -> np.ndarray | None:
+        """The previous index's window ids of the article (in order), or None when its text or
+        cleaned body changed (or it had none): then it is split into sentences again."""
         if self.index is None:
             return None
         old = self.index.articles.get(article.doc_id)
         if old is None or old.sha256 != article.sha256 or old.body != article.body:
             return None
-        mine = self._by_doc().get(article.doc_id)
-        if not mine:
-            return None
-        return [replace(c, chunk_id=first_id + i, also_in=()) for i, c in enumerate(mine)]
-
-    def _by_doc(self) -> dict[str, list[Chunk]]:
         if not hasattr(self, "_docs"):
             table = self.index.chunks
             order = np.argsort(table.doc_index, kind="stable")
             cut = np.flatnonzero(np.diff(table.doc_index[order])) + 1
-            self._docs: dict[str, list[Chunk]] = {}
-            for ids in np.split(order, cut) if len(order) else ():
-                self._docs[table.doc_id(int(ids[0]))] = [table[int(i)] for i in ids]
-        return self._docs
+            self._docs = {table.doc_id(int(ids[0])): ids for ids in (np.split(order, cut) if len(order) else ())}
+        mine = self._docs.get(article.doc_id)
+        return mine if mine is not None and len(mine) else None
 
-    def bm25(self, chunks: list[Chunk], settings: Settings) -> BM25:
-        """BM25 over `chunks`: the postings of windows the previous index had (same article, same
-        offsets) are carried over; only the others are tokenized."""
-        mine = {}
-        if self.index is not None:
-            for cs in self._by_doc().values():
-                mine.update(((c.doc_id, c.start, c.end), c.chunk_id) for c in cs)
-        keep = np.full(len(self.index.chunks) if self.index is not None else 0, -1, dtype=np.int64)
-        fresh = {}
-        for c in chunks:
-            old = mine.get((c.doc_id, c.start, c.end))
-            if old is None:
-                fresh[c.chunk_id] = tokenize(c.text)
-            else:
-                keep[old] = c.chunk_id
+    def bm25(self, table: Chunks, window_from: np.ndarray, settings: Settings) -> BM25:
+        """BM25 over the new windows: a window carried over from the previous index (`window_from`,
+        -1 for a new one) keeps its postings; only the new ones are tokenized (the statistics
+        are recomputed)."""
+        new = np.flatnonzero(window_from < 0)
+        fresh = {int(i): tokenize(table[int(i)].text) for i in new}       # records for the new windows only
         if self.index is None:
-            return BM25(settings.bm25_k1, settings.bm25_b).index([fresh[c.chunk_id] for c in chunks])
-        return self.index.bm25.merged(keep, fresh, len(chunks))
+            return BM25(settings.bm25_k1, settings.bm25_b).index([fresh[i] for i in range(len(table))])
+        keep = np.full(len(self.index.chunks), -1, dtype=np.int64)
+        carried = np.flatnonzero(window_from >= 0)
+        keep[window_from[carried]] = carried
+        return self.index.bm25.merged(keep, fresh, len(table))
 
     def embed(self, texts: list[str], encode, dim: int, kind: str = "sentences") -> np.ndarray:
         """Vectors of `texts` (float32 [n, dim]) of one kind ("sentences" or "windows"): from
@@ -143,7 +130,14 @@ class Previous:
                     ix.text_keys = [sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
                 rows, stored = {k: i for i, k in enumerate(ix.text_keys)}, ix.sentence_vectors
             elif ix is not None and ix.window_vectors is not None:
-                rows = {sha256_text(c.text): i for i, c in enumerate(ix.chunks)}
+                rows = {sha256_text(t): i for i, t in enumerate(window_texts(ix.chunks))}
                 stored = ix.window_vectors
             self._rows[kind] = (rows, stored)
         return self._rows[kind]
+
+
+def window_texts(table: Chunks):
+    """The text of every window of a table, in order, without making its records."""
+    rows, ids, texts = table.sentences.rows, table.sentences.doc_ids, table.texts
+    for first, n in table.runs.tolist():
+        yield texts[ids[int(rows[first, 0])]][int(rows[first, 1]):int(rows[first + n - 1, 2])]
