@@ -141,3 +141,27 @@ def test_shingle_score():
     assert cleaning.score("a b c d e", "a b c d e") == (1.0, 1.0)
     assert cleaning.score("a b c d", "a b c d e") == (0.5, 1.0)
     assert cleaning.score("x y z w", "a b c d e") == (0.0, 0.0)
+
+
+def test_cleaning_facts_kept_with_the_index_come_back_as_worked_out():
+    """What the index stores of each text's cleaning (line keys and classes, duplicate bands)
+    gives back what cleaning the text works out; arrays that do not fit the texts are refused."""
+    import numpy as np
+    from qa.ingest import known
+    from qa.ingest.read import article_cut
+    arts, _ = read_folder(SEEDS)
+    keys, bands = known.arrays([a.sha256 for a in arts], DEFAULT)
+    assert keys.dtype == np.uint64 and bands.shape == (len(arts), 17)
+    pairs = [(a.sha256, a.text) for a in arts]
+    cut = lambda t: t[:article_cut(t, DEFAULT.max_article_chars)]     # noqa: E731
+    back = known.stored(pairs, keys, bands, DEFAULT, cut)
+    known.remember({}, DEFAULT)
+    for a in arts:
+        fresh = known.on_its_own(cut(a.text), a.sha256, DEFAULT)
+        got = back[a.sha256]
+        assert got.table == fresh.table and got.within == fresh.within
+        assert np.array_equal(got.bands, fresh.bands) and np.array_equal(got.shingles(), fresh.shingles)
+        assert any(k for _, _, k, _ in got.table) and {c for *_, c in got.table} <= set("BPN")
+    assert known.stored(pairs, keys[:-1], bands, DEFAULT, cut) == {}
+    assert known.stored(pairs, keys, bands[:-1], DEFAULT, cut) == {}
+    assert known.stored(pairs[1:] + pairs[:1], keys, bands, DEFAULT, cut) == {}      # out of order

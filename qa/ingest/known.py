@@ -3,7 +3,7 @@
 For one text (by its sha256 and the settings that change it): its line table (start, end, key,
 class), the keys repeated inside it, and what duplicate grouping needs (its shingles and bands).
 The process that cleaned a folder keeps these for the folder's texts (`remember`), and the index
-keeps the line keys and classes and the bands of every article (`arrays`: 8 bytes a line and 64 an
+keeps the line keys and classes and the bands of every article (`arrays`: 8 bytes a line and 68 an
 article, in `lines.npy` and `bands.npy`), so that a process that opened the index from disk
 (the chat, `qa index`) adds one story without working out every other story again (`stored`).
 A stored article's shingles are needed only when it shares a band with another article; they
@@ -62,34 +62,37 @@ def remember(facts: dict[str, Facts], settings: Settings) -> None:
 
 
 def arrays(shas: list[str], settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
-    """The line keys and classes (uint64 [lines]: key << 2 | class) and bands (uint32 [n, 16])
-    of these texts, in order; None when one of them was not cleaned in this process."""
+    """The line keys and classes (uint64 [lines]: key << 2 | class) and the bands and number of
+    lines (uint32 [n, 17]) of these texts, in order; None when one of them was not cleaned in
+    this process."""
     got = [_BY_TEXT.get(_key(sha, settings)) for sha in shas]
     if any(f is None for f in got):
         return None
     keys = [(k << 2) | CLASSES.index(c) for f in got for _, _, k, c in f.table]
-    return (np.array(keys, dtype=np.uint64),
-            np.stack([f.bands for f in got]).astype(np.uint32) if got else np.zeros((0, 16), dtype=np.uint32))
+    per = np.zeros((len(got), 17), dtype=np.uint32)
+    for i, f in enumerate(got):
+        per[i, :16], per[i, 16] = f.bands, len(f.table)
+    return np.array(keys, dtype=np.uint64), per
 
 
 def stored(texts: list[tuple[str, str]], keys: np.ndarray, bands: np.ndarray, settings: Settings,
            cut: Callable[[str], str]) -> dict[str, Facts]:
     """The facts of stored articles, (sha256, text) in the order `arrays` wrote them, back from
     their arrays; {} when the arrays do not fit the texts (then every text is worked out again)."""
-    if bands.ndim != 2 or len(bands) != len(texts):
+    if bands.ndim != 2 or bands.shape[1] != 17 or len(bands) != len(texts):
         return {}
     out, at = {}, 0
     keys = keys.tolist()
-    for (sha, text), bs in zip(texts, bands):
+    for (sha, text), row in zip(texts, bands):
         text = cut(text)
         spans = lines(text)
         mine = keys[at:at + len(spans)]
-        if len(mine) != len(spans):
+        if len(mine) != len(spans) or int(row[16]) != len(spans):
             return {}
         at += len(spans)
         table = [(s, e, k >> 2, CLASSES[k & 3]) for (s, e), k in zip(spans, mine)]
         within = repeated_within(text, table)
-        out[sha] = Facts(table, within, _later(text, table, within, settings.shingle_words), np.asarray(bs))
+        out[sha] = Facts(table, within, _later(text, table, within, settings.shingle_words), np.asarray(row[:16]))
     return out if at == len(keys) else {}
 
 

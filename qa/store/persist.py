@@ -12,7 +12,7 @@ Layout of an index folder (format 3: compact tables, int8 vectors; `retrieval/ta
     gen-<id>/windows.npy     window embeddings, int8 [n, dim]; window-scales.npy their scale
     gen-<id>/dense.faiss     faiss index of the windows' vectors (8-bit scalar quantizer)
     gen-<id>/lines.npy       uint64: every article's line keys and classes (`ingest/known.py`); and
-    gen-<id>/bands.npy       uint32 [articles, 16]: its duplicate bands (both optional: a rebuild
+    gen-<id>/bands.npy       uint32 [articles, 17]: its duplicate bands and lines (both optional: a rebuild
                              without them cleans every text again, with them only what changed)
 A build writes a new generation folder, then swaps `manifest.json` with an atomic
 rename, so a reader sees the old index or the new one, never half of one; every file
