@@ -22,6 +22,7 @@ from qa.config import DEFAULT
 from qa.ingest import known
 from qa.pipeline import Pipeline
 from qa.store import stale_reason
+from qa.store.loading import load
 from test_formats import MOSCOW
 
 QUESTIONS = ["Why was Putin's visit cancelled?", "Who is Ruslan Pukhov?", "What did Gazprom want?",
@@ -35,6 +36,8 @@ def places(p: Pipeline) -> list[list[tuple]]:
 def same_as_a_full_build(p: Pipeline, tmp_path, name: str) -> None:
     full = Pipeline(p.seeds_dir, tmp_path / f"full-{name}", settings=p.settings)
     assert full.index.manifest["incremental"]["from_previous"] is False
+    on_disk = load(p.seeds_dir, p.index_dir, p.settings)         # the articles a build kept in memory
+    assert list(on_disk.articles.values()) == list(p.index.articles.values())   # are the ones it wrote
     assert [a.sha256 for a in p.index.articles.values()] == [a.sha256 for a in full.index.articles.values()]
     assert [(c.doc_id, c.start, c.end) for c in p.index.chunks] == [(c.doc_id, c.start, c.end) for c in full.index.chunks]
     if p.settings.encoder == "onnx":

@@ -48,14 +48,14 @@ def pooled(sentence_vectors: np.ndarray, members: list[list[int]], weights: np.n
 
 
 class DenseIndex:
-    """Cosine search over normalised vectors, with `index`, `search`, `to_bytes`, `from_bytes`.
+    """Cosine search over normalised vectors, with `index`, `search`, `write_to`, `from_file`.
 
     Vectors are stored as 8-bit codes (faiss's scalar quantizer, one byte a dimension, each
     dimension's range fitted to the vectors: a quarter of float32, cosines off by about 1e-3).
     Every vector is compared below `settings.ann_threshold` vectors (IndexScalarQuantizer);
     above it an approximate HNSW graph (Malkov & Yashunin 2018; faiss IndexHNSWSQ, inner
     product), whose recall@10 against exact search `qa bench` reports. Both are
-    serialized by faiss (`to_bytes`), and `from_bytes` takes whichever was saved.
+    serialized by faiss (`write_to`), and `from_file` takes whichever was saved.
     """
 
     def __init__(self, dim: int, settings: Settings = DEFAULT):
@@ -117,15 +117,16 @@ class DenseIndex:
     def vectors(self) -> np.ndarray:
         return self.faiss.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
 
-    def to_bytes(self) -> np.ndarray:
-        """The faiss index serialized, as a uint8 array (bytes-like: what `qa.store` writes, all or
-        nothing, without a second copy)."""
-        return faiss.serialize_index(self.faiss)
+    def write_to(self, emit) -> None:
+        """Serialize through `emit(buffer)` a block at a time (what `qa.store` writes to a file)."""
+        faiss.write_index(self.faiss, faiss.PyCallbackIOWriter(emit))
 
     @classmethod
-    def from_bytes(cls, data: bytes, settings: Settings = DEFAULT) -> "DenseIndex":
-        """The index `to_bytes` wrote (the caller checked the bytes' sha256 first)."""
-        idx = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    def from_file(cls, path: Path, settings: Settings = DEFAULT) -> "DenseIndex":
+        """The index `write_to` wrote to `path` (the caller checked the file's sha256 first), read by
+        faiss itself: the file's bytes are not held beside the index they become."""
+        idx = faiss.read_index(str(path))
         out = cls(idx.d, settings)
         out.faiss = idx
         return out
+

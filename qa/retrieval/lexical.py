@@ -14,6 +14,7 @@ Left out: BM25 variants other than this one, query-time parameter changes.
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 
@@ -47,18 +48,41 @@ class BM25:
     def merged(self, keep: np.ndarray, fresh: dict[int, list[str]], n: int) -> "BM25":
         """A new BM25 over n documents: document i of this one becomes keep[i] (dropped when -1),
         and the documents in `fresh` (new id -> tokens) are added; the statistics are recomputed.
-        So a rebuild tokenizes only what changed."""
-        old_docs, tf = np.asarray(self._docs, dtype=np.int64), np.asarray(self._tf, dtype=np.int64)
-        old_terms = np.repeat(np.arange(len(self.terms), dtype=np.int64), np.diff(self._ptr))
-        new_docs = np.asarray(keep, dtype=np.int64)[old_docs] if len(old_docs) else old_docs
-        alive = new_docs >= 0
-        ids = {t: i for i, t in enumerate(self.terms)}
-        extra = np.fromiter((ids.setdefault(t, len(ids)) for toks in fresh.values() for t in toks), dtype=np.int64)
-        lengths = np.fromiter((len(t) for t in fresh.values()), dtype=np.int64, count=len(fresh))
-        docs = np.repeat(np.fromiter(fresh, dtype=np.int64, count=len(fresh)), lengths)
-        return BM25(self.k1, self.b)._postings(
-            list(ids), np.concatenate([old_terms[alive], extra]), np.concatenate([new_docs[alive], docs]),
-            np.concatenate([tf[alive], np.ones(len(extra), np.int64)]), n)
+        So a rebuild tokenizes only what changed. `keep` must keep the kept documents in their
+        order (a rebuild's does): the kept postings stay sorted by (term, document), the few new
+        ones are inserted where they belong, and no table of every posting is sorted again."""
+        keep = np.asarray(keep, dtype=np.int64)
+        kept = keep[keep >= 0]
+        if len(kept) > 1 and (np.diff(kept) <= 0).any():
+            raise ValueError("bm25: merged() needs the kept documents in their order")
+        new_terms = sorted({t for toks in fresh.values() for t in toks} - set(self.vocab))
+        terms = sorted(self.terms + new_terms)
+        at = {t: i for i, t in enumerate(terms)}
+        old_to_new = np.fromiter((at[t] for t in self.terms), dtype=np.int64, count=len(self.terms))
+        docs = np.asarray(keep.astype(np.int32)[np.asarray(self._docs)] if len(self._docs) else self._docs, np.int32)
+        alive = docs >= 0
+        term = np.repeat(old_to_new.astype(np.int32), np.diff(self._ptr))[alive]
+        docs = docs[alive]
+        tf = np.asarray(self._tf)[alive].astype(np.int64)
+        del alive
+        triples = sorted((at[t], d, c) for d, toks in fresh.items() for t, c in Counter(toks).items())
+        if triples:
+            ft, fd, fc = (np.array(x, dtype=np.int64) for x in zip(*triples))
+            width = max(n, 1)
+            where = np.searchsorted(term.astype(np.int64) * width + docs, ft * width + fd)
+            term, docs, tf = np.insert(term, where, ft), np.insert(docs, where, fd), np.insert(tf, where, fc)
+        out = BM25(self.k1, self.b)
+        used = np.bincount(term, minlength=len(terms)) if len(term) else np.zeros(len(terms), np.int64)
+        present = np.flatnonzero(used)                      # a term only dropped documents had goes
+        out.n_docs, out.terms = n, [terms[i] for i in present]
+        out.vocab = {t: i for i, t in enumerate(out.terms)}
+        out._ptr = np.concatenate([[0], np.cumsum(used[present])]).astype(np.int64)
+        out._docs = docs.astype(np.int32)
+        if tf.size and tf.max() > np.iinfo(np.uint16).max:
+            raise ValueError("bm25: a term occurs more than 65,535 times in one chunk")
+        out._tf = tf.astype(np.uint16)
+        out._weigh()
+        return out
 
     def _postings(self, names: list[str], term: np.ndarray, doc: np.ndarray, count: np.ndarray, n: int) -> "BM25":
         """Postings from (term id into `names`, doc, count) triples (a pair may repeat: counts add up)."""
@@ -82,15 +106,24 @@ class BM25:
         return self
 
     def _weigh(self) -> None:
-        """idf and each posting's term weight from the counts (what a search adds up)."""
+        """idf and each posting's term weight from the counts (what a search adds up):
+        tf * (k1 + 1) / (k1 * (1 - b + b * length / avgdl) + tf) * idf, worked out in place."""
         n, docs, tfs = self.n_docs, np.asarray(self._docs), np.asarray(self._tf, dtype=np.float64)
         sizes = np.diff(self._ptr)
         lengths = np.bincount(docs, weights=tfs, minlength=n) if n else np.zeros(0)
         avgdl = lengths.mean() if n and lengths.mean() > 0 else 1.0
         self.idf = np.log((n + 1) / np.maximum(sizes, 1)).astype(np.float32)
-        norm = self.k1 * (1 - self.b + self.b * lengths[docs] / avgdl)
-        tw = tfs * (self.k1 + 1) / (norm + tfs) if len(docs) else np.zeros(0)
-        self._weights = (tw * np.repeat(self.idf.astype(np.float64), sizes)).astype(np.float32)
+        norm = lengths[docs] if len(docs) else np.zeros(0)
+        np.multiply(self.b, norm, out=norm)
+        np.divide(norm, avgdl, out=norm)
+        np.add(1 - self.b, norm, out=norm)
+        np.multiply(self.k1, norm, out=norm)
+        np.add(norm, tfs, out=norm)
+        np.multiply(tfs, self.k1 + 1, out=tfs)
+        np.divide(tfs, norm, out=tfs)
+        del norm
+        np.multiply(tfs, np.repeat(self.idf.astype(np.float64), sizes), out=tfs)
+        self._weights = tfs.astype(np.float32)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query (repeated query terms count again)."""

@@ -145,8 +145,9 @@ class Codes:
         return len(self.codes)
 
     def __getitem__(self, i) -> np.ndarray:
-        return np.asarray(self.codes[i], dtype=np.float32) * (
-            self.scale[i, None] if np.ndim(self.scale[i]) else self.scale[i])
+        out = np.array(self.codes[i], dtype=np.float32)          # a new array, scaled in place
+        out *= self.scale[i, None] if np.ndim(self.scale[i]) else self.scale[i]
+        return out
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

@@ -130,7 +130,7 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     persist(index_dir, manifest, articles, table, bm25, dindex, sentences, codes, windows, seeds_dir, cleaning)
-    index = load(seeds_dir, index_dir, settings)     # what a fresh process would serve: the files, mapped
+    index = load(seeds_dir, index_dir, settings, articles)   # what a fresh process would serve: the files, mapped
     index.manifest["timings_s"] = {"read_clean_chunk": t_prepared - t0, "encode": t_encoded - t_prepared,
                                    "index_and_persist": time.perf_counter() - t_encoded}
     index.text_keys = text_keys                 # the next rebuild in this process need not hash them again

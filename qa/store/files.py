@@ -31,16 +31,31 @@ _CHUNK = 1 << 20
 _held = threading.local()
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """`data` at `path`, all or nothing: temporary file, fsync, os.replace, folder fsync."""
+def write_file(path: Path, data) -> tuple[str, int]:
+    """`data` at `path`, all or nothing: temporary file, fsync, os.replace, folder fsync. `data` is
+    bytes, a list of buffers written one after the other (a large array is not copied), or a
+    function that is given `emit(buffer)` and writes through it (faiss writing its index). Returns
+    the sha256 and size of what was written."""
     path = Path(path)
     part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    h, size = hashlib.sha256(), 0
+
+    def emit(piece) -> int:
+        nonlocal size
+        view = memoryview(piece).cast("B")
+        h.update(view)
+        size += view.nbytes
+        while view:
+            view = view[os.write(fd, view[:_CHUNK]):]
+        return memoryview(piece).nbytes
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view[:_CHUNK]):]
+            if callable(data):
+                data(emit)
+            else:
+                for piece in (data if isinstance(data, list) else [data]):
+                    emit(piece)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -50,6 +65,7 @@ def write_file(path: Path, data: bytes) -> None:
             os.unlink(part)
         raise
     fsync_dir(path.parent)
+    return h.hexdigest(), size
 
 
 def fsync_dir(folder: Path) -> None:

@@ -26,10 +26,12 @@ def _split(data: bytes) -> list[str]:
     return [line for line in data.decode("utf-8").split("\n") if line]
 
 
-def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Index:
+def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, articles: list[Article] | None = None) -> Index:
     """Load a persisted index. Each file is checked against the size and sha256 the manifest
     records before a parser sees it; the large arrays are then memory-mapped (`MAPPED`); then the
-    counts of the manifest, the tables, the faiss header and the BM25 postings must agree."""
+    counts of the manifest, the tables, the faiss header and the BM25 postings must agree.
+    `articles`: the build that has just written the index passes the articles it wrote, so that
+    they are not parsed back (and held twice) while the index it replaces still serves."""
     index_dir = Path(index_dir)
     try:
         m = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -39,8 +41,9 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
         def mapped(name: str) -> np.ndarray:       # checked, then mapped (read-only)
             check_file(gen / name, m["files"].get(name))
             return np.asarray(np.load(gen / name, mmap_mode="r", allow_pickle=False))   # plain views: fast rows
-        articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "body": tuple(tuple(b) for b in r["body"])})
-                    for r in map(json.loads, _split(gzip.decompress(checked("articles.jsonl.gz"))))]
+        if articles is None:
+            articles = [Article(**{**r, "path": str(Path(seeds_dir) / r["path"]), "body": tuple(tuple(b) for b in r["body"])})
+                        for r in map(json.loads, _split(gzip.decompress(checked("articles.jsonl.gz"))))]
         sentences = Sentences([a.doc_id for a in articles], mapped("sentences.npy"))
         also = {int(r["chunk"]): tuple(Location(**loc) for loc in r["also_in"])
                 for r in map(json.loads, _split(checked("also_in.jsonl")))}
@@ -48,7 +51,8 @@ def load(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> Inde
         _check_tables(sentences, runs, articles)
         chunks = Chunks(sentences, runs, {a.doc_id: a.text for a in articles}, also)
         bm25 = BM25.from_files(checked("bm25.json"), mapped("bm25.npy"))
-        dindex = DenseIndex.from_bytes(checked("dense.faiss"))
+        check_file(gen / "dense.faiss", m["files"].get("dense.faiss"))
+        dindex = DenseIndex.from_file(gen / "dense.faiss")
         codes = Codes(mapped("vectors.npy"), mapped("scales.npy"))
         windows = Codes(mapped("windows.npy"), mapped("window-scales.npy"))
         counts, dim = m["counts"], m["model"]["dim"]

@@ -41,7 +41,7 @@ from ..errors import IndexCorruptError
 from ..ingest.read import article_files, file_key
 from ..types import Article
 from . import model
-from .files import check_file, fsync_dir, sha256_bytes, write_file, writer_lock
+from .files import check_file, fsync_dir, write_file, writer_lock
 
 log = logging.getLogger("qa")
 INDEX_FILES = ("articles.jsonl.gz", "sentences.npy", "chunks.npy", "also_in.jsonl", "bm25.json", "bm25.npy",
@@ -119,7 +119,7 @@ def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, code
         tmp.mkdir()
         head, postings = bm25.to_files()
         blobs = {
-            "articles.jsonl.gz": lambda: gzip.compress(_lines(_article_record(a, folder) for a in articles), 6, mtime=0),
+            "articles.jsonl.gz": lambda: _gzipped(_article_record(a, folder) for a in articles),
             "sentences.npy": lambda: _npy(sentences.rows),
             "chunks.npy": lambda: _npy(chunks.runs),
             "also_in.jsonl": lambda: _lines({"chunk": i, "also_in": [{f.name: getattr(loc, f.name) for f in fields(loc)}
@@ -131,17 +131,15 @@ def persist(index_dir, manifest, articles, chunks, bm25, dindex, sentences, code
             "scales.npy": lambda: _npy(codes.scale),
             "windows.npy": lambda: _npy(windows.codes),
             "window-scales.npy": lambda: _npy(windows.scale),
-            "dense.faiss": dindex.to_bytes,
+            "dense.faiss": lambda: dindex.write_to,
         }
         if cleaning is not None:
             blobs.update(zip(OPTIONAL_FILES, (lambda: _npy(cleaning[0]), lambda: _npy(cleaning[1]))))
         try:
             files = {}
             for name, make in blobs.items():
-                data = make()
-                write_file(tmp / name, data)
-                files[name] = {"sha256": sha256_bytes(data), "bytes": len(data)}
-                del data
+                sha, size = write_file(tmp / name, make())
+                files[name] = {"sha256": sha, "bytes": size}
             os.rename(tmp, index_dir / gen)
             fsync_dir(index_dir)
         except BaseException:
@@ -206,14 +204,25 @@ def _read_manifest(index_dir: Path) -> dict | None:
         return None
 
 
+def _gzipped(records) -> bytes:
+    """JSON lines, gzipped a line at a time (the whole text is never held uncompressed)."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as z:
+        for r in records:
+            z.write((json.dumps(r, ensure_ascii=False) + "\n").encode("utf-8"))
+    return buf.getvalue()
+
+
 def _lines(records) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
 
 
-def _npy(array: np.ndarray) -> bytes:
+def _npy(array: np.ndarray) -> list:
+    """The bytes `np.save` writes for `array`, as its header and a view of its data (not a copy)."""
+    a = np.ascontiguousarray(array)
     buf = io.BytesIO()
-    np.save(buf, array, allow_pickle=False)
-    return buf.getvalue()
+    np.lib.format.write_array_header_1_0(buf, np.lib.format.header_data_from_array_1_0(a))
+    return [buf.getvalue(), a.reshape(-1).view(np.uint8)]
 
 
 def stale_reason(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT) -> str | None:
