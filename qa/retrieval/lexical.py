@@ -77,12 +77,7 @@ class BM25:
         out.n_docs, out.terms = n, [terms[i] for i in present]
         out.vocab = {t: i for i, t in enumerate(out.terms)}
         out._ptr = np.concatenate([[0], np.cumsum(used[present])]).astype(np.int64)
-        out._docs = docs.astype(np.int32)
-        if tf.size and tf.max() > np.iinfo(np.uint16).max:
-            raise ValueError("bm25: a term occurs more than 65,535 times in one chunk")
-        out._tf = tf.astype(np.uint16)
-        out._weigh()
-        return out
+        return out._counted(docs, tf)
 
     def _postings(self, names: list[str], term: np.ndarray, doc: np.ndarray, count: np.ndarray, n: int) -> "BM25":
         """Postings from (term id into `names`, doc, count) triples (a pair may repeat: counts add up)."""
@@ -98,6 +93,10 @@ class BM25:
         docs = keys % max(n, 1)
         sizes = np.bincount(keys // max(n, 1), minlength=len(self.terms)).astype(np.int64)
         self._ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        return self._counted(docs, tfs)
+
+    def _counted(self, docs: np.ndarray, tfs: np.ndarray) -> "BM25":
+        """Store the postings' documents and counts (`_ptr` set) and weigh them."""
         self._docs = docs.astype(np.int32)
         if tfs.size and tfs.max() > np.iinfo(np.uint16).max:
             raise ValueError("bm25: a term occurs more than 65,535 times in one chunk")
