@@ -129,4 +129,3 @@ class DenseIndex:
         out = cls(idx.d, settings)
         out.faiss = idx
         return out
-

@@ -35,12 +35,6 @@ class Sentences(Sequence):
             for lo, hi in zip(np.concatenate([[0], cut]), np.concatenate([cut, [len(docs)]])):
                 self._span[doc_ids[int(docs[lo])]] = (int(lo), int(hi))
 
-    @classmethod
-    def from_spans(cls, spans: list[tuple[str, int, int]], doc_ids: list[str]) -> "Sentences":
-        at = {d: i for i, d in enumerate(doc_ids)}
-        rows = np.array([(at[d], s, e) for d, s, e in spans], dtype=np.int32).reshape(-1, 3)
-        return cls(doc_ids, rows)
-
     def __len__(self) -> int:
         return len(self.rows)
 
@@ -80,12 +74,6 @@ class Chunks(Sequence):
         self.doc_index = (np.asarray(sentences.rows[np.asarray(runs[:, 0]), 0], dtype=np.int32)
                           if len(runs) else np.zeros(0, np.int32))   # chunk -> article index
 
-    @classmethod
-    def from_records(cls, chunks: list[Chunk], sentences: Sentences, texts: dict[str, str]) -> "Chunks":
-        runs = np.array([(sentences.row((c.doc_id, *c.sentences[0])), len(c.sentences)) for c in chunks],
-                        dtype=np.int32).reshape(-1, 2)
-        return cls(sentences, runs, texts, {c.chunk_id: c.also_in for c in chunks if c.also_in})
-
     def __len__(self) -> int:
         return len(self.runs)
 
@@ -96,12 +84,19 @@ class Chunks(Sequence):
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(i)
-        first, n = (int(x) for x in self.runs[i])
-        rows = self.sentences.rows[first:first + n]
-        doc_id = self.sentences.doc_ids[int(rows[0, 0])]
-        s, e = int(rows[0, 1]), int(rows[-1, 2])
+        doc_id, s, e, rows = self._span(i)
         return Chunk(chunk_id=i, doc_id=doc_id, start=s, end=e, text=self.texts[doc_id][s:e],
                      sentences=tuple((int(a), int(b)) for _, a, b in rows), also_in=self.also_in.get(i, ()))
+
+    def _span(self, i: int) -> tuple[str, int, int, np.ndarray]:
+        first, n = (int(x) for x in self.runs[i])
+        rows = self.sentences.rows[first:first + n]
+        return self.sentences.doc_ids[int(rows[0, 0])], int(rows[0, 1]), int(rows[-1, 2]), rows
+
+    def text(self, i: int) -> str:
+        """Window i's text, cut from its article (no record made)."""
+        doc_id, s, e, _ = self._span(i)
+        return self.texts[doc_id][s:e]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

@@ -108,7 +108,7 @@ def build(seeds_dir: Path, index_dir: Path, settings: Settings = DEFAULT, progre
         windows = Codes.of(pooled(codes, [range(f, f + n) for f, n in table.runs.tolist()], lengths))
     else:
         windows, carried = carry.vectors(prev.window_vectors if prev is not None else None, lay.window_from,
-                                         lambda ids: [carry.window_text(table, int(i)) for i in ids],
+                                         lambda ids: [table.text(int(i)) for i in ids],
                                          lambda t: _encoded(old, t, engine, dim, "windows"), dim)
         old.reused += carried
     t_encoded = time.perf_counter()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ingest.align import Aligner
-from ..retrieval.tables import Chunks, Codes, Sentences
+from ..retrieval.tables import Codes, Sentences
 from ..types import Article
 from .reuse import Previous
 
@@ -97,9 +97,3 @@ def vectors(stored: Codes | None, came_from: np.ndarray, new_texts, encode, dim:
         out.codes[new], out.scale[new] = made.codes, made.scale
     return out, len(carried)
 
-
-def window_text(table: Chunks, i: int) -> str:
-    """Window i's text, cut from its article (no record made)."""
-    first, n = (int(x) for x in table.runs[i])
-    rows = table.sentences.rows
-    return table.texts[table.sentences.doc_ids[int(rows[first, 0])]][int(rows[first, 1]):int(rows[first + n - 1, 2])]

@@ -86,7 +86,7 @@ class Previous:
         -1 for a new one) keeps its postings; only the new ones are tokenized (the statistics
         are recomputed)."""
         new = np.flatnonzero(window_from < 0)
-        fresh = {int(i): tokenize(table[int(i)].text) for i in new}       # records for the new windows only
+        fresh = {int(i): tokenize(table.text(int(i))) for i in new}
         if self.index is None:
             return BM25(settings.bm25_k1, settings.bm25_b).index([fresh[i] for i in range(len(table))])
         keep = np.full(len(self.index.chunks), -1, dtype=np.int64)
@@ -130,14 +130,8 @@ class Previous:
                     ix.text_keys = [sha256_text(ix.articles[d].text[s:e]) for d, s, e in ix.sentence_spans]
                 rows, stored = {k: i for i, k in enumerate(ix.text_keys)}, ix.sentence_vectors
             elif ix is not None and ix.window_vectors is not None:
-                rows = {sha256_text(t): i for i, t in enumerate(window_texts(ix.chunks))}
+                rows = {sha256_text(ix.chunks.text(i)): i for i in range(len(ix.chunks))}
                 stored = ix.window_vectors
             self._rows[kind] = (rows, stored)
         return self._rows[kind]
 
-
-def window_texts(table: Chunks):
-    """The text of every window of a table, in order, without making its records."""
-    rows, ids, texts = table.sentences.rows, table.sentences.doc_ids, table.texts
-    for first, n in table.runs.tolist():
-        yield texts[ids[int(rows[first, 0])]][int(rows[first, 1]):int(rows[first + n - 1, 2])]
