@@ -189,6 +189,41 @@ def test_lede_passages_open_with_a_sentence_that_restates_the_question(tmp_path)
     assert opened >= 3
 
 
+def test_restated_passages_open_with_the_answer_sentence_put_vaguely(tmp_path):
+    """With --restate-share 1, answer passages open with the answer's own sentence, its answer
+    replaced by a vague phrase of the question's kind, then a verbatim run of the article that holds
+    the answer: the head holds no answer, and every gold span lies after it, on an answer."""
+    import random
+    from qa.answering.span_input import SpanInput
+    from qa.retrieval.export import model_path
+    from qa.train.span_data import vague
+    from qa.train.stream import Stream
+    rng = random.Random(0)
+    assert vague("How many soldiers died?", rng) in ("an undisclosed amount", "a number of them", "several")
+    assert vague("Who will run the carmaker?", rng) in ("an official", "a senior figure", "one of them")
+    assert vague("Why was the visit cancelled?", rng).startswith("for")
+    assert vague("Which record company signed them?", rng) == "a record company"
+    assert vague("Which of her teachers saw it?", rng) == "one of them" and vague("Did it rain?", rng) is None
+    data = tmp_path / "train.json"
+    squad_from_seeds(data)
+    inputs = SpanInput(model_path() / "tokenizer.json")
+    docs = {d["id"]: d["text"] for d in json.loads(data.read_text())["documents"]}
+    groups, _ = Stream(data, None, inputs, None, seed=3, removed_share=0.0, restate_share=1.0).take(0, 16)
+    opened = 0
+    for g in groups:
+        for p, gold in zip(g.passages, g.gold):
+            if not gold or any(p.text in t for t in docs.values()):
+                continue
+            opened += 1
+            a, b = p.sentences[0]
+            head, rest = p.text[a:b], p.text[p.sentences[1][0]:]
+            assert a == 0 and p.text[b:p.sentences[1][0]] == " "
+            assert any(rest in t for t in docs.values()) and not any(head in t for t in docs.values())
+            assert not any(x.lower() in head.lower() for x in g.answers)
+            assert all(s >= p.sentences[1][0] and p.text[s:e] in g.answers for s, e in gold)
+    assert opened >= 3
+
+
 def test_weights_read_back_from_the_int8_model_answer_as_it_does(tmp_path):
     """`--init-from` reads the shipped reader's torch weights from its int8 ONNX graph: the model
     read back scores the same passages as onnxruntime does, up to int8 rounding."""

@@ -127,6 +127,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lede-share", type=float, default=0.0,
                    help="share of answer passages that open with a sentence restating the question without "
                         "its answer, as a news lede does (default 0)")
+    p.add_argument("--restate-share", type=float, default=0.0,
+                   help="share of answer passages that open with the answer's own sentence, its answer put "
+                        "vaguely ('an official', 'an undisclosed amount'), as a news lede restates (default 0)")
     p.add_argument("--init-from", type=Path, default=None, metavar="DIR",
                    help="a new run goes on from the shipped reader in DIR (its int8 weights read back, its card's "
                         "steps and data position), for when the checkpoint is gone")

@@ -152,12 +152,71 @@ def restating(doc: Doc, question: str, answers, keep: range, at_least: int = 2) 
     return row
 
 
-def with_lede(doc: Doc, lede: int, pas: Passage) -> tuple[Passage, int]:
-    """`pas` with the article's sentence `lede` put before it; returns it and the shift of its offsets."""
-    a, b = doc.sents[lede]
-    head = doc.text[a:b] + " "
-    spans = ((0, b - a), *((s + len(head), e + len(head)) for s, e in pas.sentences))
-    return Passage(pas.title, head + pas.text, spans), len(head)
+def with_lede(head: str, pas: Passage) -> tuple[Passage, int]:
+    """`pas` with the sentence `head` put before it; returns it and the shift of its offsets."""
+    lead = head + " "
+    spans = ((0, len(head)), *((s + len(lead), e + len(lead)) for s, e in pas.sentences))
+    return Passage(pas.title, lead + pas.text, spans), len(lead)
+
+
+# What a news lede says in place of the answer it leaves for later ("has named a long-serving
+# executive to run its daily operations"), by the question's opening words; the first match wins.
+_VAGUE = (
+    (("how many", "how much", "what percentage", "what percent", "what amount"),
+     ("an undisclosed amount", "a number of them", "several")),
+    (("what year", "when", "what date", "what month", "what century", "what time"),
+     ("at one point", "some time ago", "on that occasion")),
+    (("who", "whom", "whose", "which person"), ("an official", "a senior figure", "one of them")),
+    (("where", "what city", "what country", "which country", "which city"), ("in one place", "elsewhere", "there")),
+    (("why",), ("for several reasons", "for reasons of its own", "for that reason")),
+)
+_TIME_OR_PLACE = {"at one point", "some time ago", "on that occasion", "in one place", "elsewhere", "there"}
+_NOT_NOUN = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "can", "could", "will", "would",
+             "the", "a", "an", "in", "on", "of", "to", "for", "by", "at", "from", "with", "about", "kind", "type", "sort"}
+
+
+def vague(question: str, rng: random.Random) -> str | None:
+    """A phrase that stands where the answer would, of the kind the question asks for ("which
+    record company" gives "a record company"); None when the question's opening words do not say."""
+    words = re.findall(r"[a-z0-9]+", question.lower())
+    opening = " " + " ".join(words[:4]) + " "
+    for starts, phrases in _VAGUE:
+        if any(f" {x} " in opening for x in starts):
+            return rng.choice(phrases)
+    for i, w in enumerate(words[:3]):
+        if w in ("which", "what"):
+            if words[i + 1:i + 3] and words[i + 1] == "of":
+                return "one of them"
+            noun = []
+            for x in words[i + 1:i + 3]:
+                if x in _NOT_NOUN or not x.isalpha():
+                    break
+                noun.append(x)
+            if not noun:
+                return "something"
+            return ("an " if noun[0][0] in "aeiou" else "a ") + " ".join(noun)
+    if words[:1] == ["how"]:
+        return "in some way"
+    return None
+
+
+def restated(doc: Doc, sentence: int, s0: int, e0: int, question: str, answers, rng: random.Random) -> str | None:
+    """The answer's sentence with the answer put vaguely (`vague`): all the question's words, no
+    answer, as a lede restates the story before the sentence that answers; None when the question
+    does not say what kind of answer it wants, or the sentence would still hold an answer."""
+    a, b = doc.sents[sentence]
+    phrase = vague(question, rng)
+    if phrase is None:
+        return None
+    if phrase in _TIME_OR_PLACE:              # "in 1887" -> "at one point", not "in at one point"
+        m = re.search(r"\b(in|on|at|during|by|from|since)\s+$", doc.text[a:s0], re.I)
+        s0 = a + m.start() if m else s0
+    if re.search(r"\b(a|an|the)\s+$", doc.text[a:s0], re.I) and re.match(r"(a|an) ", phrase):
+        phrase = phrase.split(" ", 1)[1]      # "the a library" -> "the library"
+    if s0 == a:
+        phrase = phrase[:1].upper() + phrase[1:]
+    head = doc.text[a:s0] + phrase + doc.text[e0:b]
+    return None if _holds(head, answers) else head
 
 
 class Builder:
@@ -166,9 +225,10 @@ class Builder:
     (`restating`), as a news story's lede does: the reader learns that sharing the question's words is
     not answering it."""
 
-    def __init__(self, corpus: Corpus, inputs: SpanInput, removed_share: float, lede_share: float = 0.0):
+    def __init__(self, corpus: Corpus, inputs: SpanInput, removed_share: float, lede_share: float = 0.0,
+                 restate_share: float = 0.0):
         self.corpus, self.inputs, self.removed_share = corpus, inputs, removed_share
-        self.lede_share = lede_share
+        self.lede_share, self.restate_share = lede_share, restate_share
 
     def _negative_other(self, q: dict, rng: random.Random, room: int, answers) -> Passage | None:
         paras = self.corpus.others(q["question"], q["doc_id"], 5)
@@ -222,14 +282,23 @@ class Builder:
             return None                              # the answer crosses sentences
         s0, e0, gold_sentence = rng.choice(inside)
         before = rng.choice((0, 0, 1, 2, 3))
-        lede = None
-        if self.lede_share and rng.random() < self.lede_share:
-            lede = restating(doc, q["question"], answers, range(gold_sentence - 3, gold_sentence + 1))
+        lede, head = None, None
+        if self.lede_share or self.restate_share:
+            draw = rng.random()
+            if draw < self.restate_share:
+                head = restated(doc, gold_sentence, s0, e0, q["question"], answers, rng)
+            elif draw < self.restate_share + self.lede_share:
+                lede = restating(doc, q["question"], answers, range(gold_sentence - 3, gold_sentence + 1))
         if lede is not None and doc.ntok[lede] < room // 3:
             a, b = window(doc, gold_sentence, room - doc.ntok[lede] - 1, before)
             b = lede if a <= lede < b else b                  # it follows the answer: the passage stops before it
             pos, base = passage(doc, a, b)
-            pos, shift = with_lede(doc, lede, pos)
+            pos, shift = with_lede(doc.text[doc.sents[lede][0]:doc.sents[lede][1]], pos)
+            base -= shift
+        elif head is not None and doc.ntok[gold_sentence] + 8 < room // 3:
+            a, b = window(doc, gold_sentence, room - doc.ntok[gold_sentence] - 9, before)
+            pos, base = passage(doc, a, b)
+            pos, shift = with_lede(head, pos)
             base -= shift
         else:
             a, b = window(doc, gold_sentence, room, before)
