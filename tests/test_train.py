@@ -224,6 +224,29 @@ def test_restated_passages_open_with_the_answer_sentence_put_vaguely(tmp_path):
     assert opened >= 3
 
 
+def test_vague_groups_hold_no_answer_and_open_with_the_sentence_put_vaguely(tmp_path):
+    """With --vague-share 1, answerable questions become groups no passage of which answers: one
+    passage opens with the answer's sentence put vaguely and goes on with the article without the
+    sentence that answers, the other is another article's; neither holds an answer."""
+    from qa.answering.span_input import SpanInput
+    from qa.retrieval.export import model_path
+    from qa.train.stream import Stream
+    data = tmp_path / "train.json"
+    squad_from_seeds(data)
+    inputs = SpanInput(model_path() / "tokenizer.json")
+    docs = {d["id"]: d["text"] for d in json.loads(data.read_text())["documents"]}
+    groups, _ = Stream(data, None, inputs, None, seed=3, removed_share=0.0, vague_share=1.0).take(0, 16)
+    vague = [g for g in groups if g.kind == "vague"]
+    assert len(vague) >= 3
+    for g in vague:
+        assert g.gold == [[], []] and g.answers
+        assert not any(x.lower() in p.text.lower() for p in g.passages for x in g.answers)
+        opened = [p for p in g.passages if not any(p.text[:p.sentences[0][1]] in t for t in docs.values())]
+        assert len(opened) == 1
+        rest = opened[0].text[opened[0].sentences[1][0]:] if len(opened[0].sentences) > 1 else ""
+        assert any(rest in t for t in docs.values())
+
+
 def test_weights_read_back_from_the_int8_model_answer_as_it_does(tmp_path):
     """`--init-from` reads the shipped reader's torch weights from its int8 ONNX graph: the model
     read back scores the same passages as onnxruntime does, up to int8 rounding."""

@@ -215,7 +215,7 @@ def cmd_train_reader(args) -> int:
     card = reader.run(args.data, args.v2, args.out, args.minutes, args.steps, args.resume, args.checkpoints,
                       args.batch, args.layers, args.limit, args.seed, args.removed_share, args.eval_minutes,
                       lede_share=args.lede_share, init_from=args.init_from,
-                      restate_share=args.restate_share)
+                      restate_share=args.restate_share, vague_share=args.vague_share)
     t, h = card["training"], card["held_out_int8"]
     print(json.dumps(card, indent=2) if args.json else
           f"reader written to {args.out}: step {t['steps']} of {t['planned_steps']} ({t['groups_seen']} groups, "

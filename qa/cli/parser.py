@@ -130,6 +130,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--restate-share", type=float, default=0.0,
                    help="share of answer passages that open with the answer's own sentence, its answer put "
                         "vaguely ('an official', 'an undisclosed amount'), as a news lede restates (default 0)")
+    p.add_argument("--vague-share", type=float, default=0.0,
+                   help="share of answerable questions trained as 'the story says it only vaguely': the answer's "
+                        "sentence put vaguely, the sentence that answers left out, no passage answers (default 0)")
     p.add_argument("--init-from", type=Path, default=None, metavar="DIR",
                    help="a new run goes on from the shipped reader in DIR (its int8 weights read back, its card's "
                         "steps and data position), for when the checkpoint is gone")

@@ -169,15 +169,16 @@ def _init_from(folder: Path, model, inputs: SpanInput, stream: Stream, held: lis
     load_into(model, folder / "reader.onnx")
     model.to(device)
     done = card["training"]["steps"]
-    shares = {k: (b.lede_share, b.restate_share) for k, b in stream.builders.items()}
+    shares = {k: (b.lede_share, b.restate_share, b.vague_share) for k, b in stream.builders.items()}
     for b in stream.builders.values():
         b.lede_share = card["data"].get("lede_share", 0.0)
         b.restate_share = card["data"].get("restate_share", 0.0)
+        b.vague_share = card["data"].get("vague_share", 0.0)
     cursor = 0
     for _ in range(done):
         _, cursor = stream.take(cursor, config["batch_groups"])
     for k, b in stream.builders.items():
-        b.lede_share, b.restate_share = shares[k]
+        b.lede_share, b.restate_share, b.vague_share = shares[k]
     runs = [dict(r) for r in card["training"]["runs"]]
     check = held_metrics(torch_runner(model, device), inputs, held)
     log.info("held-out, the weights read back: %s (the card's int8 model: %s)", json.dumps(check),
@@ -195,7 +196,8 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 1
         resume: bool = False, checkpoints: Path | None = None, batch: int = 8, layers: int = 6,
         limit: int | None = None, seed: int = 0, removed_share: float = 0.1, eval_minutes: float = 10.0,
         checkpoint_minutes: float = 5.0, held_questions: int = 300, lede_share: float = 0.0,
-        init_from: Path | None = None, restate_share: float = 0.0) -> dict:
+        init_from: Path | None = None, restate_share: float = 0.0,
+        vague_share: float = 0.0) -> dict:
     """The whole command: data, training (new or resumed), export, held-out check, card. Returns the card."""
     import torch
 
@@ -213,7 +215,7 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 1
     t = time.monotonic()
     inputs = SpanInput(model_path() / "tokenizer.json", MAX_LEN)
     stream = Stream(data, v2, inputs, limit, seed, removed_share, lede_share=lede_share,
-                    restate_share=restate_share)
+                    restate_share=restate_share, vague_share=vague_share)
     held = stream.held_out(held_questions, held_questions // 3)
     log.info("data ready in %.0f s: %s", time.monotonic() - t, json.dumps(stream.amounts))
     config = _config(stream, layers, batch, seed, limit)
@@ -250,7 +252,8 @@ def run(data: Path, v2: Path | None, out: Path = DEFAULT_OUT, minutes: float = 1
         state["runs"][-1]["note"] = (f"initialised from the int8 weights of the reader at {state['init_from']['folder']} "
                                      f"(sha256 {state['init_from']['sha256'][:12]}), its checkpoint being gone; "
                                      f"answer passages open with a restating sentence for {lede_share:.0%} of groups"
-                                     f" and with the answer's sentence put vaguely for {restate_share:.0%}")
+                                     f", with the answer's sentence put vaguely for {restate_share:.0%}"
+                                     f" and without the answer (a vague sentence only) for {vague_share:.0%}")
     stats = train(model, inputs, stream, held, state, minutes, checkpoint, opt, device,
                   checkpoint_minutes, eval_minutes)
     export(model, out / "reader.onnx")

@@ -49,7 +49,7 @@ class Group:
     qid: str
     question: str
     answers: tuple[str, ...]
-    kind: str                             # "answer", "removed", "unanswerable"
+    kind: str                             # "answer", "removed", "unanswerable", "vague"
     passages: list[Passage]
     gold: list[list[tuple[int, int]]]     # answer character spans in each passage's text
 
@@ -226,9 +226,9 @@ class Builder:
     not answering it."""
 
     def __init__(self, corpus: Corpus, inputs: SpanInput, removed_share: float, lede_share: float = 0.0,
-                 restate_share: float = 0.0):
+                 restate_share: float = 0.0, vague_share: float = 0.0):
         self.corpus, self.inputs, self.removed_share = corpus, inputs, removed_share
-        self.lede_share, self.restate_share = lede_share, restate_share
+        self.lede_share, self.restate_share, self.vague_share = lede_share, restate_share, vague_share
 
     def _negative_other(self, q: dict, rng: random.Random, room: int, answers) -> Passage | None:
         paras = self.corpus.others(q["question"], q["doc_id"], 5)
@@ -258,6 +258,27 @@ class Builder:
                 return pas
         return None
 
+    def _vague(self, q: dict, rng: random.Random, room: int, answers, gold: int, said: str) -> Group | None:
+        """A group no passage of which answers: the story says the answer vaguely ("an undisclosed
+        amount", `restated`) and the sentence that says it is gone, as a story that does not give a
+        detail; the other passage from another article."""
+        doc = self.corpus.docs[q["doc_id"]]
+        left = room - doc.ntok[gold] - 9
+        if gold + 1 < len(doc.sents):
+            a, b = window(doc, gold + 1, left, 0)
+        elif gold > 0:
+            a, b = window(doc, gold - 1, left, 3)
+        else:
+            return None
+        own, _ = passage(doc, a, min(b, gold) if a < gold else b)
+        own, _ = with_lede(said, own)
+        other = self._negative_other(q, rng, room, answers)
+        if other is None or _holds(own.text, answers):
+            return None
+        pair = [own, other]
+        rng.shuffle(pair)
+        return Group(q["id"], q["question"], answers, "vague", pair, [[], []])
+
     def group(self, q: dict, rng: random.Random, unanswerable: bool = False) -> Group | None:
         doc = self.corpus.docs[q["doc_id"]]
         answers = tuple(a for a in q.get("answers") or () if a.strip())
@@ -283,12 +304,15 @@ class Builder:
         s0, e0, gold_sentence = rng.choice(inside)
         before = rng.choice((0, 0, 1, 2, 3))
         lede, head = None, None
-        if self.lede_share or self.restate_share:
+        if self.lede_share or self.restate_share or self.vague_share:
             draw = rng.random()
             if draw < self.restate_share:
                 head = restated(doc, gold_sentence, s0, e0, q["question"], answers, rng)
             elif draw < self.restate_share + self.lede_share:
                 lede = restating(doc, q["question"], answers, range(gold_sentence - 3, gold_sentence + 1))
+            elif draw < self.restate_share + self.lede_share + self.vague_share:
+                said = restated(doc, gold_sentence, s0, e0, q["question"], answers, rng)
+                return self._vague(q, rng, room, answers, gold_sentence, said) if said else None
         if lede is not None and doc.ntok[lede] < room // 3:
             a, b = window(doc, gold_sentence, room - doc.ntok[lede] - 1, before)
             b = lede if a <= lede < b else b                  # it follows the answer: the passage stops before it

@@ -31,7 +31,7 @@ class Stream:
 
     def __init__(self, train: Path, v2: Path | None, inputs: SpanInput, limit: int | None, seed: int,
                  removed_share: float = 0.1, held_share: int = 40, lede_share: float = 0.0,
-                 restate_share: float = 0.0):
+                 restate_share: float = 0.0, vague_share: float = 0.0):
         self.seed = seed
         data = load(train)
         rng = random.Random(seed)
@@ -42,20 +42,20 @@ class Stream:
         qs = [q for q in data["questions"] if q["doc_id"] not in self.held_docs]
         qs = qs[:limit] if limit else qs
         self.items = [(q, "v1") for q in qs]
-        self.builders = {"v1": Builder(corpus, inputs, removed_share, lede_share, restate_share)}
+        self.builders = {"v1": Builder(corpus, inputs, removed_share, lede_share, restate_share, vague_share)}
         self.held = [q for q in data["questions"] if q["doc_id"] in self.held_docs]
         random.Random(seed + 1).shuffle(self.held)
         self.amounts = {"train_file": Path(train).name, "train_sha256_16": fingerprint(train),
                         "train_questions": len(qs), "held_out_articles": len(self.held_docs),
                         "held_out_questions_available": len(self.held), "removed_share": removed_share,
-                        "lede_share": lede_share, "restate_share": restate_share}
+                        "lede_share": lede_share, "restate_share": restate_share, "vague_share": vague_share}
         if v2 is not None and Path(v2).is_file():
             vdata = load(v2)
             titles = {d["id"]: d.get("title", d["id"]) for d in vdata["documents"]}
             vdocs = [d for d in vdata["documents"] if tune_part(titles[d["id"]]) == "train"]
             vqs = [q for q in vdata["questions"] if tune_part(titles[q["doc_id"]]) == "train"]
             vqs = vqs[:limit] if limit else vqs
-            self.builders["v2"] = Builder(Corpus(vdocs, inputs), inputs, 0.0, lede_share, restate_share)
+            self.builders["v2"] = Builder(Corpus(vdocs, inputs), inputs, 0.0, lede_share, restate_share, vague_share)
             self.items += [(q, "v2") for q in vqs]
             self.amounts.update(v2_file=Path(v2).name, v2_sha256_16=fingerprint(v2), v2_articles=len(vdocs),
                                 v2_unanswerable=sum(not q["answers"] for q in vqs),
