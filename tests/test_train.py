@@ -196,7 +196,7 @@ def test_restated_passages_open_with_the_answer_sentence_put_vaguely(tmp_path):
     import random
     from qa.answering.span_input import SpanInput
     from qa.retrieval.export import model_path
-    from qa.train.span_data import vague
+    from qa.train.ledes import vague
     from qa.train.stream import Stream
     rng = random.Random(0)
     assert vague("How many soldiers died?", rng) in ("an undisclosed amount", "a number of them", "several")
