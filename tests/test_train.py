@@ -160,19 +160,25 @@ def test_train_reader_without_data_is_a_clear_error(tmp_path):
     assert run.returncode != 0 and "no training data" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_lede_passages_open_with_a_sentence_that_restates_the_question(tmp_path):
-    """With --lede-share 1, answer passages that can open with a restating sentence do: a whole
-    sentence of the same article sharing at least two of the question's terms and holding no answer,
-    then a verbatim run of the article's sentences that holds the answer."""
+def _groups(tmp_path, **shares):
+    """16 training groups over the seeds made a SQuAD file, with the given shares, and the articles' texts."""
     from qa.answering.span_input import SpanInput
     from qa.retrieval.export import model_path
-    from qa.text import tokenize
     from qa.train.stream import Stream
     data = tmp_path / "train.json"
     squad_from_seeds(data)
     inputs = SpanInput(model_path() / "tokenizer.json")
     docs = {d["id"]: d["text"] for d in json.loads(data.read_text())["documents"]}
-    led, _ = Stream(data, None, inputs, None, seed=3, removed_share=0.0, lede_share=1.0).take(0, 16)
+    groups, _ = Stream(data, None, inputs, None, seed=3, removed_share=0.0, **shares).take(0, 16)
+    return groups, docs
+
+
+def test_lede_passages_open_with_a_sentence_that_restates_the_question(tmp_path):
+    """With --lede-share 1, answer passages that can open with a restating sentence do: a whole
+    sentence of the same article sharing at least two of the question's terms and holding no answer,
+    then a verbatim run of the article's sentences that holds the answer."""
+    from qa.text import tokenize
+    led, docs = _groups(tmp_path, lede_share=1.0)
     opened = 0
     for g in led:
         for p, gold in zip(g.passages, g.gold):
@@ -194,21 +200,14 @@ def test_restated_passages_open_with_the_answer_sentence_put_vaguely(tmp_path):
     replaced by a vague phrase of the question's kind, then a verbatim run of the article that holds
     the answer: the head holds no answer, and every gold span lies after it, on an answer."""
     import random
-    from qa.answering.span_input import SpanInput
-    from qa.retrieval.export import model_path
     from qa.train.ledes import vague
-    from qa.train.stream import Stream
     rng = random.Random(0)
     assert vague("How many soldiers died?", rng) in ("an undisclosed amount", "a number of them", "several")
     assert vague("Who will run the carmaker?", rng) in ("an official", "a senior figure", "one of them")
     assert vague("Why was the visit cancelled?", rng).startswith("for")
     assert vague("Which record company signed them?", rng) == "a record company"
     assert vague("Which of her teachers saw it?", rng) == "one of them" and vague("Did it rain?", rng) is None
-    data = tmp_path / "train.json"
-    squad_from_seeds(data)
-    inputs = SpanInput(model_path() / "tokenizer.json")
-    docs = {d["id"]: d["text"] for d in json.loads(data.read_text())["documents"]}
-    groups, _ = Stream(data, None, inputs, None, seed=3, removed_share=0.0, restate_share=1.0).take(0, 16)
+    groups, docs = _groups(tmp_path, restate_share=1.0)
     opened = 0
     for g in groups:
         for p, gold in zip(g.passages, g.gold):
@@ -228,14 +227,7 @@ def test_vague_groups_hold_no_answer_and_open_with_the_sentence_put_vaguely(tmp_
     """With --vague-share 1, answerable questions become groups no passage of which answers: one
     passage opens with the answer's sentence put vaguely and goes on with the article without the
     sentence that answers, the other is another article's; neither holds an answer."""
-    from qa.answering.span_input import SpanInput
-    from qa.retrieval.export import model_path
-    from qa.train.stream import Stream
-    data = tmp_path / "train.json"
-    squad_from_seeds(data)
-    inputs = SpanInput(model_path() / "tokenizer.json")
-    docs = {d["id"]: d["text"] for d in json.loads(data.read_text())["documents"]}
-    groups, _ = Stream(data, None, inputs, None, seed=3, removed_share=0.0, vague_share=1.0).take(0, 16)
+    groups, docs = _groups(tmp_path, vague_share=1.0)
     vague = [g for g in groups if g.kind == "vague"]
     assert len(vague) >= 3
     for g in vague:
