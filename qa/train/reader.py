@@ -38,7 +38,7 @@ from ..config import PROJECT_ROOT, git_commit
 from ..retrieval.runtime import cache_root
 from .export import export, onnx_runner, write_card
 from .held import batch_arrays, held_metrics, torch_runner
-from .span_data import PASSAGES, Group
+from .span_data import PASSAGES, SHARES, Group
 from .stream import Stream
 
 log = logging.getLogger("qa")
@@ -169,16 +169,16 @@ def _init_from(folder: Path, model, inputs: SpanInput, stream: Stream, held: lis
     load_into(model, folder / "reader.onnx")
     model.to(device)
     done = card["training"]["steps"]
-    shares = {k: (b.lede_share, b.restate_share, b.vague_share) for k, b in stream.builders.items()}
+    shares = {k: {n: getattr(b, n) for n in SHARES} for k, b in stream.builders.items()}
     for b in stream.builders.values():
-        b.lede_share = card["data"].get("lede_share", 0.0)
-        b.restate_share = card["data"].get("restate_share", 0.0)
-        b.vague_share = card["data"].get("vague_share", 0.0)
+        for n in SHARES:
+            setattr(b, n, card["data"].get(n, 0.0))
     cursor = 0
     for _ in range(done):
         _, cursor = stream.take(cursor, config["batch_groups"])
     for k, b in stream.builders.items():
-        b.lede_share, b.restate_share, b.vague_share = shares[k]
+        for n, share in shares[k].items():
+            setattr(b, n, share)
     runs = [dict(r) for r in card["training"]["runs"]]
     check = held_metrics(torch_runner(model, device), inputs, held)
     log.info("held-out, the weights read back: %s (the card's int8 model: %s)", json.dumps(check),

@@ -30,6 +30,7 @@ from ..text import tokenize
 from .ledes import holds, restated, restating, with_lede
 
 PASSAGES = 2
+SHARES = ("lede_share", "restate_share", "vague_share")     # the Builder's shares of led groups
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -220,24 +221,23 @@ class Builder:
             return None                              # the answer crosses sentences
         s0, e0, gold_sentence = rng.choice(inside)
         before = rng.choice((0, 0, 1, 2, 3))
-        lede, head = None, None
+        head, head_tokens, lede = None, 0, None     # a sentence put before the answer's passage
         if self.lede_share or self.restate_share or self.vague_share:
             draw = rng.random()
             if draw < self.restate_share:
                 head = restated(doc, gold_sentence, s0, e0, q["question"], answers, rng)
+                head_tokens = doc.ntok[gold_sentence] + 8            # the vague phrase may be longer
             elif draw < self.restate_share + self.lede_share:
                 lede = restating(doc, q["question"], answers, range(gold_sentence - 3, gold_sentence + 1))
+                if lede is not None:
+                    head, head_tokens = doc.text[doc.sents[lede][0]:doc.sents[lede][1]], doc.ntok[lede]
             elif draw < self.restate_share + self.lede_share + self.vague_share:
                 said = restated(doc, gold_sentence, s0, e0, q["question"], answers, rng)
                 return self._vague(q, rng, room, answers, gold_sentence, said) if said else None
-        if lede is not None and doc.ntok[lede] < room // 3:
-            a, b = window(doc, gold_sentence, room - doc.ntok[lede] - 1, before)
-            b = lede if a <= lede < b else b                  # it follows the answer: the passage stops before it
-            pos, base = passage(doc, a, b)
-            pos, shift = with_lede(doc.text[doc.sents[lede][0]:doc.sents[lede][1]], pos)
-            base -= shift
-        elif head is not None and doc.ntok[gold_sentence] + 8 < room // 3:
-            a, b = window(doc, gold_sentence, room - doc.ntok[gold_sentence] - 9, before)
+        if head is not None and head_tokens < room // 3:
+            a, b = window(doc, gold_sentence, room - head_tokens - 1, before)
+            if lede is not None and a <= lede < b:
+                b = lede                                   # it follows the answer: the passage stops before it
             pos, base = passage(doc, a, b)
             pos, shift = with_lede(head, pos)
             base -= shift
